@@ -1,0 +1,55 @@
+//! `POST /api/auth/register` and `POST /api/auth/login`.
+
+use crate::db::Db;
+use crate::domain::{credentials, Body};
+use crate::error::{ApiError, Result};
+use crate::http::{Reply, Request};
+use crate::{auth, config, store};
+use serde_json::json;
+
+/// Creates a user. The password is hashed before the database is touched, so the
+/// write itself is one short statement.
+pub fn register(request: &Request, db: &Db) -> Result<Reply> {
+    let body = Body::from_json(request.json()?)?;
+    let (username, password) = credentials(&body)?;
+    let hash = auth::hash_password(&password)?;
+    let user = store::users::create(db, &username, &hash)?;
+    let location = format!("/api/users/{}", user.id);
+    Ok(Reply::json(201, &user)?.with_header("location", location))
+}
+
+/// Trades a username and password for an access token. An unknown user, a wrong
+/// password and a username that could never exist all get the same answer after the
+/// same work.
+pub fn login(request: &Request, db: &Db) -> Result<Reply> {
+    let body = Body::from_json(request.json()?)?;
+    let (username, password) = match (body.string("username"), body.string("password")) {
+        (Ok(username), Ok(password)) => (username, password),
+        (username, password) => {
+            return Err(ApiError::Validation(
+                [username.err(), password.err()]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+            ))
+        }
+    };
+    // Read the configuration first: a broken one should not cost an Argon2 run.
+    let secret = config::jwt_secret()?;
+    let ttl = config::token_ttl_seconds()?;
+    let found = if username.len() <= 32 {
+        store::users::login_lookup(db, username)?
+    } else {
+        None
+    };
+    let stored = found.as_ref().map(|(_, hash)| hash.as_str());
+    if !auth::verify_password(password.as_bytes(), stored) {
+        return Err(ApiError::InvalidCredentials);
+    }
+    let (user, _) = found.ok_or(ApiError::InvalidCredentials)?;
+    let token = auth::issue_token(&secret, user, ttl)?;
+    Reply::json(
+        200,
+        &json!({"access_token": token, "token_type": "Bearer", "expires_in": ttl}),
+    )
+}

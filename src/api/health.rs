@@ -1,0 +1,69 @@
+//! `GET /health/live` and `GET /health`: what monitors poll.
+//!
+//! `/health/live` says the component runs and touches nothing. `/health` opens the
+//! database, reads the schema version (migrating a database this build finds behind,
+//! exactly as any other request would), and checks the configuration that routes need.
+//! Its answers are plain JSON in the shape health monitors parse, not problem+json.
+
+use crate::db::{Db, SCHEMA_VERSION};
+use crate::error::Result;
+use crate::http::Reply;
+use serde_json::json;
+use std::time::Instant;
+
+pub fn live() -> Result<Reply> {
+    Reply::json(200, &json!({"status": "ok"}))
+}
+
+pub fn check(db: &Db) -> Result<Reply> {
+    let started = Instant::now();
+    let database = match db.schema_version() {
+        Ok(version) if version >= SCHEMA_VERSION => {
+            let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
+            Ok(json!({"status": "up", "latency_ms": latency_ms, "schema_version": version}))
+        }
+        Ok(version) => Err(format!(
+            "schema version {version} is behind the {SCHEMA_VERSION} this build expects"
+        )),
+        Err(err) => Err(short_reason(&err)),
+    };
+    let config = crate::config::jwt_secret().err().map(|err| {
+        // The detail of a config error names the setting and never its value.
+        err.log_detail()
+            .unwrap_or("configuration error")
+            .to_string()
+    });
+    match (database, config) {
+        (Ok(database), None) => Reply::json(200, &json!({"status": "ok", "database": database})),
+        (Ok(database), Some(config)) => Reply::json(
+            503,
+            &json!({"status": "unavailable", "database": database,
+                    "config": {"status": "invalid", "error": config}}),
+        ),
+        (Err(error), config) => {
+            let mut body = json!({"status": "unavailable",
+                                  "database": {"status": "down", "error": error}});
+            if let Some(config) = config {
+                body["config"] = json!({"status": "invalid", "error": config});
+            }
+            Reply::json(503, &body)
+        }
+    }
+}
+
+/// A short reason for a monitor: what kind of failure, not SQL or file paths.
+fn short_reason(err: &crate::db::DbError) -> String {
+    use crate::db::DbError;
+    match err {
+        DbError::Unavailable(why) if why.contains("locked") => "database is locked".into(),
+        DbError::Unavailable(why) if why.contains("full") => "database is full".into(),
+        DbError::Unavailable(why) if why.contains("denied") => "access denied".into(),
+        DbError::Unavailable(_) => "database cannot be opened".into(),
+        DbError::Other(why) if why.starts_with(crate::db::MIGRATION_FAILED) => {
+            format!("schema is behind version {SCHEMA_VERSION} and could not be migrated")
+        }
+        DbError::Constraint(_) | DbError::Unsupported(_) | DbError::Other(_) => {
+            "database error".into()
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The component's settings, read from Spin variables (`spin.toml` declares them).
+//!
+//! Each lookup is a host call, so a route reads only what it needs, when it needs it.
+//! A missing or unusable value is a configuration error: the route answers
+//! `500 internal`, the log line says which setting is wrong, and `/health` reports it.
+
+use crate::error::{ApiError, Result};
+use spin_sdk::variables;
+
+/// HS256 wants a key at least as long as its hash output.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The key that signs and verifies access tokens.
+pub fn jwt_secret() -> Result<Vec<u8>> {
+    let secret = variables::get("jwt_secret")
+        .map_err(|err| ApiError::internal(format!("config: jwt_secret unavailable: {err}")))?;
+    check_secret(&secret).map_err(ApiError::internal)?;
+    Ok(secret.into_bytes())
+}
+
+/// Why `secret` cannot sign tokens, if it cannot.
+pub fn check_secret(secret: &str) -> std::result::Result<(), String> {
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(format!(
+            "config: jwt_secret is {} bytes, shorter than the {MIN_SECRET_BYTES} required",
+            secret.len()
+        ));
+    }
+    Ok(())
+}
+
+/// How long an access token lives, in seconds.
+pub fn token_ttl_seconds() -> Result<u64> {
+    let text = variables::get("token_ttl_seconds").map_err(|err| {
+        ApiError::internal(format!("config: token_ttl_seconds unavailable: {err}"))
+    })?;
+    parse_ttl(&text).map_err(ApiError::internal)
+}
+
+/// A lifetime from one minute to thirty days.
+pub fn parse_ttl(text: &str) -> std::result::Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(seconds) if (60..=30 * 24 * 3600).contains(&seconds) => Ok(seconds),
+        _ => Err(format!(
+            "config: token_ttl_seconds must be whole seconds from 60 to 2592000, got {text:?}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_secret_is_a_configuration_error() {
+        assert!(check_secret(&"x".repeat(31)).is_err());
+        assert!(check_secret(&"x".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn the_token_lifetime_is_sane_whole_seconds() {
+        assert_eq!(parse_ttl("3600"), Ok(3600));
+        for bad in ["", "abc", "-5", "0", "59", "1.5", "99999999999"] {
+            assert!(parse_ttl(bad).is_err(), "{bad}");
+        }
+    }
+}

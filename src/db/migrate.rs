@@ -1,0 +1,184 @@
+//! Brings the database up to the schema this build expects, from `migrations.sql`.
+//!
+//! Every request pays one cheap `PRAGMA user_version`. Only when the file is behind does
+//! the component run the migration: the best-effort PRAGMAs first (a journal mode cannot
+//! change inside a transaction), then everything else inside `BEGIN IMMEDIATE`, where the
+//! version is read again so that two requests racing on a fresh database migrate it once.
+
+use super::tx::{self, Begin};
+use super::{classify, execute, warn, DbError};
+use spin_sdk::sqlite3::Connection;
+
+/// The `PRAGMA user_version` that `migrations.sql` leaves behind.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// How a failed migration's error text starts (health reports it as a schema problem).
+pub const MIGRATION_FAILED: &str = "migration to schema version";
+
+const MIGRATIONS: &str = include_str!("../../migrations.sql");
+
+/// Returns the schema version of the database after migrating it if it was behind.
+pub fn ensure_schema(conn: &Connection) -> Result<i64, DbError> {
+    let version = user_version(conn)?;
+    if version >= SCHEMA_VERSION {
+        return Ok(version);
+    }
+    let statements = split_statements(MIGRATIONS);
+    for statement in statements.iter().filter(|s| is_best_effort(s)) {
+        match conn.execute(statement, &[]).map_err(classify) {
+            Ok(_) | Err(DbError::Unsupported(_)) => {}
+            Err(err) => warn(&format!(
+                "migration: best-effort `{statement}` failed: {err}"
+            )),
+        }
+    }
+    let migrated = tx::run(conn, Begin::Immediate, |tx| {
+        // Another request may have migrated while this one waited for the write lock.
+        let version = tx.query("PRAGMA user_version", &[])?;
+        if first_int(&version)? >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        for statement in statements.iter().filter(|s| !is_best_effort(s)) {
+            tx.query(statement, &[])?;
+        }
+        Ok(())
+    });
+    migrated.map_err(|err| match err {
+        crate::error::ApiError::DatabaseUnavailable(why) => DbError::Unavailable(why),
+        other => DbError::Other(format!("{MIGRATION_FAILED} {SCHEMA_VERSION}: {other:?}")),
+    })?;
+    user_version(conn)
+}
+
+fn user_version(conn: &Connection) -> Result<i64, DbError> {
+    first_int(&execute(conn, "PRAGMA user_version", &[])?)
+}
+
+fn first_int(rows: &super::Rows) -> Result<i64, DbError> {
+    rows.first()
+        .ok_or_else(|| DbError::Other("PRAGMA user_version returned no row".into()))?
+        .int(0)
+}
+
+/// PRAGMAs that tune the file rather than define the schema. libSQL refuses them (its
+/// server owns the journal), and they cannot run inside a transaction, so the migration
+/// runs them first and carries on whatever they answer.
+fn is_best_effort(statement: &str) -> bool {
+    let words: Vec<String> = statement
+        .split(|c: char| c.is_whitespace() || c == '=' || c == '(')
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    matches!(words.as_slice(), [pragma, name]
+    if pragma == "pragma"
+        && matches!(
+            name.trim_start_matches("main."),
+            "journal_mode" | "synchronous" | "busy_timeout"
+        ))
+}
+
+/// Splits a SQL script into statements at the semicolons that end them, skipping `--`
+/// and `/* */` comments and keeping semicolons inside quotes. Each statement comes back
+/// trimmed and without its semicolon; empty ones are dropped.
+pub fn split_statements(script: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    let mut chars = script.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' | '`' => {
+                current.push(c);
+                // A doubled quote inside a quoted run is an escaped quote: the run simply
+                // closes and reopens, which this loop handles by toggling twice.
+                for inner in chars.by_ref() {
+                    current.push(inner);
+                    if inner == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                for skipped in chars.by_ref() {
+                    if skipped == '\n' {
+                        current.push('\n');
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut previous = ' ';
+                for skipped in chars.by_ref() {
+                    if previous == '*' && skipped == '/' {
+                        break;
+                    }
+                    previous = skipped;
+                }
+                current.push(' ');
+            }
+            ';' => {
+                push_statement(&mut statements, &current);
+                current.clear();
+            }
+            _ => current.push(c),
+        }
+    }
+    push_statement(&mut statements, &current);
+    statements
+}
+
+fn push_statement(statements: &mut Vec<String>, text: &str) {
+    let trimmed = text.trim();
+    if !trimmed.is_empty() {
+        statements.push(trimmed.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_split_at_semicolons_outside_quotes_and_comments() {
+        let script = "-- a comment; with a semicolon\nCREATE TABLE t (x TEXT); \
+                      INSERT INTO t VALUES ('a;b'), ('it''s; fine');\n/* c; */ PRAGMA user_version = 1;";
+        assert_eq!(
+            split_statements(script),
+            vec![
+                "CREATE TABLE t (x TEXT)",
+                "INSERT INTO t VALUES ('a;b'), ('it''s; fine')",
+                "PRAGMA user_version = 1",
+            ]
+        );
+    }
+
+    #[test]
+    fn only_file_tuning_pragmas_are_best_effort() {
+        assert!(is_best_effort("PRAGMA journal_mode = WAL"));
+        assert!(is_best_effort("pragma main.synchronous=NORMAL"));
+        assert!(is_best_effort("PRAGMA busy_timeout = 5000"));
+        assert!(!is_best_effort("PRAGMA user_version = 1"));
+        assert!(!is_best_effort("PRAGMA foreign_keys = ON"));
+        assert!(!is_best_effort("CREATE TABLE journal_mode (x)"));
+    }
+
+    #[test]
+    fn the_migration_file_ends_at_the_version_this_build_expects() {
+        let statements = split_statements(MIGRATIONS);
+        let last = statements.last().expect("migrations.sql is empty");
+        assert_eq!(*last, format!("PRAGMA user_version = {SCHEMA_VERSION}"));
+    }
+
+    #[test]
+    fn the_migration_file_seeds_all_1025_pokemon() {
+        let statements = split_statements(MIGRATIONS);
+        let seed = statements
+            .iter()
+            .find(|s| s.starts_with("INSERT OR IGNORE INTO pokemon"))
+            .expect("no pokemon seed");
+        assert_eq!(seed.matches("\n  (").count(), 1025);
+        assert!(seed.contains("(1025, 'Pecharunt')"));
+        assert!(seed.contains("(83, 'Farfetch''d')"));
+    }
+}

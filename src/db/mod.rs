@@ -1,0 +1,340 @@
+//! The database adapter: the only code that touches `spin_sdk::sqlite3`.
+//!
+//! One [`Db`] lives for one request. It opens its connection on first use (so routes that
+//! need no database never open one), checks the schema version once, and reuses that
+//! connection for every statement of the request. Spin hands each request a fresh
+//! instance, so nothing here outlives the request.
+//!
+//! Every SQLite failure is classified once, here ([`classify`]), from SQLite's own phrase
+//! inside the host's message: local SQLite says `UNIQUE constraint failed: users.username`,
+//! libSQL wraps the same phrase in a `Hrana: …` envelope.
+
+mod migrate;
+mod tx;
+
+pub use migrate::{MIGRATION_FAILED, SCHEMA_VERSION};
+pub use spin_sdk::sqlite3::Value;
+pub use tx::Tx;
+
+use spin_sdk::sqlite3::{Connection, Error as SpinError, QueryResult};
+use std::cell::{Cell, OnceCell};
+
+/// The Spin SQLite database label this component is granted in `spin.toml`.
+const DATABASE: &str = "default";
+
+/// A classified database failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbError {
+    /// The store cannot be opened, is locked past the busy timeout, or is full: 503.
+    Unavailable(String),
+    /// A constraint refused the statement; the caller decides what that means.
+    Constraint(Constraint),
+    /// The statement itself was refused by the server (libSQL refuses some PRAGMAs).
+    Unsupported(String),
+    /// Anything else: an internal error.
+    Other(String),
+}
+
+/// Which constraint failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Constraint {
+    /// `UNIQUE constraint failed: <table.column, …>`
+    Unique(String),
+    ForeignKey,
+    Other(String),
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbError::Unavailable(why) => write!(f, "database unavailable: {why}"),
+            DbError::Constraint(Constraint::Unique(cols)) => {
+                write!(f, "UNIQUE constraint failed: {cols}")
+            }
+            DbError::Constraint(Constraint::ForeignKey) => {
+                write!(f, "FOREIGN KEY constraint failed")
+            }
+            DbError::Constraint(Constraint::Other(why)) => write!(f, "constraint failed: {why}"),
+            DbError::Unsupported(why) => write!(f, "unsupported statement: {why}"),
+            DbError::Other(why) => write!(f, "database error: {why}"),
+        }
+    }
+}
+
+/// Classifies an error of the Spin SQLite interface.
+fn classify(err: SpinError) -> DbError {
+    match err {
+        SpinError::NoSuchDatabase => DbError::Unavailable("no such database: default".into()),
+        SpinError::AccessDenied => {
+            DbError::Unavailable("access to database 'default' denied by spin.toml".into())
+        }
+        SpinError::InvalidConnection => DbError::Unavailable("invalid connection".into()),
+        SpinError::DatabaseFull => DbError::Unavailable("database is full".into()),
+        SpinError::Io(text) => classify_message(&text),
+    }
+}
+
+/// Classifies a host error message by the SQLite phrase inside it, wherever it sits.
+pub fn classify_message(text: &str) -> DbError {
+    const UNAVAILABLE: [&str; 9] = [
+        "database is locked",
+        "database table is locked",
+        "database schema is locked",
+        "database or disk is full",
+        "unable to open database",
+        "file is not a database",
+        "SQLITE_BUSY",
+        "SQLITE_LOCKED",
+        "SQLITE_FULL",
+    ];
+    const UNIQUE: &str = "UNIQUE constraint failed: ";
+    if let Some(start) = text.find(UNIQUE) {
+        let rest = &text[start + UNIQUE.len()..];
+        let end = rest.find(['`', '\n']).unwrap_or(rest.len());
+        return DbError::Constraint(Constraint::Unique(rest[..end].trim().to_string()));
+    }
+    if text.contains("FOREIGN KEY constraint failed") {
+        return DbError::Constraint(Constraint::ForeignKey);
+    }
+    if text.contains("constraint failed") || text.contains("SQLITE_CONSTRAINT") {
+        return DbError::Constraint(Constraint::Other(text.to_string()));
+    }
+    if UNAVAILABLE.iter().any(|phrase| text.contains(phrase)) {
+        return DbError::Unavailable(text.to_string());
+    }
+    if text.trim() == "unsupported statement" {
+        return DbError::Unsupported(text.to_string());
+    }
+    DbError::Other(text.to_string())
+}
+
+/// One request's handle on the `default` database.
+pub struct Db {
+    conn: OnceCell<Connection>,
+    schema_version: Cell<i64>,
+    foreign_keys_on: Cell<bool>,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Db {
+    /// A handle that has not opened anything yet.
+    pub fn new() -> Self {
+        Db {
+            conn: OnceCell::new(),
+            schema_version: Cell::new(0),
+            foreign_keys_on: Cell::new(false),
+        }
+    }
+
+    /// The connection of this request: opened, and the schema brought up to date, on first use.
+    fn conn(&self) -> Result<&Connection, DbError> {
+        if let Some(conn) = self.conn.get() {
+            return Ok(conn);
+        }
+        let conn = Connection::open(DATABASE).map_err(classify)?;
+        let version = migrate::ensure_schema(&conn)?;
+        self.schema_version.set(version);
+        Ok(self.conn.get_or_init(|| conn))
+    }
+
+    /// Opens the database (if this request has not yet) and returns the schema version
+    /// it is at, after any migration this build had to apply.
+    pub fn schema_version(&self) -> Result<i64, DbError> {
+        self.conn()?;
+        Ok(self.schema_version.get())
+    }
+
+    /// Runs one statement on its own (SQLite makes a single statement atomic).
+    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+        execute(self.conn()?, sql, params)
+    }
+
+    /// Runs `work` inside `BEGIN IMMEDIATE … COMMIT`; any error rolls it back.
+    ///
+    /// IMMEDIATE takes the write lock up front, so a concurrent writer waits on the busy
+    /// timeout instead of failing later with a lock upgrade that cannot be retried.
+    /// Foreign keys are switched on first: SQLite ignores that PRAGMA inside a transaction.
+    pub fn write<T>(
+        &self,
+        work: impl FnOnce(&Tx) -> crate::error::Result<T>,
+    ) -> crate::error::Result<T> {
+        let conn = self.conn()?;
+        if !self.foreign_keys_on.get() {
+            execute(conn, "PRAGMA foreign_keys = ON", &[])?;
+            self.foreign_keys_on.set(true);
+        }
+        tx::run(conn, tx::Begin::Immediate, work)
+    }
+
+    /// Runs `work` inside `BEGIN … COMMIT`, so several reads see one snapshot.
+    pub fn read<T>(
+        &self,
+        work: impl FnOnce(&Tx) -> crate::error::Result<T>,
+    ) -> crate::error::Result<T> {
+        tx::run(self.conn()?, tx::Begin::Deferred, work)
+    }
+}
+
+/// Executes one statement on `conn` and classifies its failure.
+fn execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+    conn.execute(sql, params).map(Rows).map_err(classify)
+}
+
+/// The rows of a statement, with typed access that never panics: a column that is
+/// missing or of another type is an internal error.
+pub struct Rows(QueryResult);
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        self.0.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.rows.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
+        self.0.rows.iter().map(|r| Row(&r.values))
+    }
+
+    pub fn first(&self) -> Option<Row<'_>> {
+        self.0.rows.first().map(|r| Row(&r.values))
+    }
+}
+
+/// One row of [`Rows`].
+#[derive(Clone, Copy)]
+pub struct Row<'r>(&'r [Value]);
+
+impl Row<'_> {
+    fn value(&self, index: usize) -> Result<&Value, DbError> {
+        self.0
+            .get(index)
+            .ok_or_else(|| DbError::Other(format!("result has no column {index}")))
+    }
+
+    /// An integer column that may be NULL.
+    pub fn opt_int(&self, index: usize) -> Result<Option<i64>, DbError> {
+        match self.value(index)? {
+            Value::Integer(i) => Ok(Some(*i)),
+            Value::Null => Ok(None),
+            other => Err(type_error(index, "integer", other)),
+        }
+    }
+
+    pub fn int(&self, index: usize) -> Result<i64, DbError> {
+        self.opt_int(index)?
+            .ok_or_else(|| DbError::Other(format!("column {index} is NULL, expected integer")))
+    }
+
+    /// A text column that may be NULL.
+    pub fn opt_text(&self, index: usize) -> Result<Option<&str>, DbError> {
+        match self.value(index)? {
+            Value::Text(s) => Ok(Some(s)),
+            Value::Null => Ok(None),
+            other => Err(type_error(index, "text", other)),
+        }
+    }
+
+    pub fn text(&self, index: usize) -> Result<&str, DbError> {
+        self.opt_text(index)?
+            .ok_or_else(|| DbError::Other(format!("column {index} is NULL, expected text")))
+    }
+}
+
+fn type_error(index: usize, expected: &str, got: &Value) -> DbError {
+    let got = match got {
+        Value::Integer(_) => "integer",
+        Value::Real(_) => "real",
+        Value::Text(_) => "text",
+        Value::Blob(_) => "blob",
+        Value::Null => "null",
+    };
+    DbError::Other(format!("column {index} is {got}, expected {expected}"))
+}
+
+/// Writes a warning line to the component's log (Spin keeps component stderr).
+fn warn(message: &str) {
+    eprintln!(
+        "{}",
+        serde_json::json!({"level": "warn", "message": message})
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_unique_violation_names_its_columns() {
+        assert_eq!(
+            classify_message("UNIQUE constraint failed: users.username"),
+            DbError::Constraint(Constraint::Unique("users.username".into()))
+        );
+    }
+
+    #[test]
+    fn a_libsql_unique_violation_is_found_inside_the_hrana_envelope() {
+        let text = "Hrana: `cursor error: `error at step 0: (error code: SQLITE_CONSTRAINT) \
+                    `SQLite error: UNIQUE constraint failed: favorites.user_id, favorites.pokemon_id```";
+        assert_eq!(
+            classify_message(text),
+            DbError::Constraint(Constraint::Unique(
+                "favorites.user_id, favorites.pokemon_id".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn foreign_key_failures_are_recognised_in_both_forms() {
+        for text in [
+            "FOREIGN KEY constraint failed",
+            "Hrana: `cursor error: `error at step 0: (error code: SQLITE_CONSTRAINT) `SQLite error: FOREIGN KEY constraint failed```",
+        ] {
+            assert_eq!(
+                classify_message(text),
+                DbError::Constraint(Constraint::ForeignKey)
+            );
+        }
+    }
+
+    #[test]
+    fn locks_full_disks_and_unopenable_files_make_the_store_unavailable() {
+        for text in [
+            "database is locked",
+            "database or disk is full",
+            "unable to open database file",
+            "Hrana: `cursor error: `error at step 0: (error code: SQLITE_BUSY) `SQLite error: database is locked```",
+        ] {
+            assert!(
+                matches!(classify_message(text), DbError::Unavailable(_)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_refused_pragma_is_unsupported_not_an_outage() {
+        assert!(matches!(
+            classify_message("unsupported statement"),
+            DbError::Unsupported(_)
+        ));
+    }
+
+    #[test]
+    fn anything_else_is_other() {
+        assert!(matches!(
+            classify_message("no such table: users"),
+            DbError::Other(_)
+        ));
+        assert!(matches!(
+            classify_message("disk I/O error"),
+            DbError::Other(_)
+        ));
+    }
+}

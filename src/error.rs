@@ -1,0 +1,229 @@
+//! Every way a request can fail, and the one place that turns a failure into an HTTP
+//! answer (`application/problem+json`, RFC 9457) with a stable `code`.
+//!
+//! Handlers and the store return `Result<T>`; `?` carries failures here. Internal details
+//! (SQLite messages, configuration problems) go to the log line of the request, never into
+//! a response body: a 500 says only an opaque id that the log line also carries.
+
+use crate::db::DbError;
+use serde::Serialize;
+
+/// Result with [`ApiError`] as the default error.
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// One field that broke a validation rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A failed request. Each variant names its status.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400 `malformed_json`: the body is not JSON, or not an object.
+    MalformedJson(&'static str),
+    /// 401 `unauthorized` with `WWW-Authenticate: Bearer`.
+    Unauthorized,
+    /// 401 `invalid_credentials`: unknown user or wrong password, indistinguishably.
+    InvalidCredentials,
+    /// 403 `forbidden`: another user's resources.
+    Forbidden,
+    /// 404 `not_found`, with a detail that names what is missing.
+    NotFound(String),
+    /// 405 `method_not_allowed`, with the methods the path does allow.
+    MethodNotAllowed(&'static str),
+    /// 409 `username_taken`.
+    UsernameTaken,
+    /// 409 `favorite_exists`.
+    FavoriteExists(i64),
+    /// 413 `payload_too_large`.
+    PayloadTooLarge,
+    /// 415 `unsupported_media_type`.
+    UnsupportedMediaType,
+    /// 422 `validation_failed`, listing each field.
+    Validation(Vec<FieldError>),
+    /// 422 `unknown_pokemon`: ids that are not in the catalog.
+    UnknownPokemon(Vec<i64>),
+    /// 503 `database_unavailable` with `Retry-After`; the text is for the log only.
+    DatabaseUnavailable(String),
+    /// 500 `internal`; the text is for the log only.
+    Internal(String),
+}
+
+impl ApiError {
+    /// A single-field validation failure.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        ApiError::Internal(detail.to_string())
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::MalformedJson(_) => 400,
+            ApiError::Unauthorized | ApiError::InvalidCredentials => 401,
+            ApiError::Forbidden => 403,
+            ApiError::NotFound(_) => 404,
+            ApiError::MethodNotAllowed(_) => 405,
+            ApiError::UsernameTaken | ApiError::FavoriteExists(_) => 409,
+            ApiError::PayloadTooLarge => 413,
+            ApiError::UnsupportedMediaType => 415,
+            ApiError::Validation(_) | ApiError::UnknownPokemon(_) => 422,
+            ApiError::DatabaseUnavailable(_) => 503,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::MalformedJson(_) => "malformed_json",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::InvalidCredentials => "invalid_credentials",
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::UsernameTaken => "username_taken",
+            ApiError::FavoriteExists(_) => "favorite_exists",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::UnknownPokemon(_) => "unknown_pokemon",
+            ApiError::DatabaseUnavailable(_) => "database_unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// What the log line says about this failure beyond status and code, if anything.
+    pub fn log_detail(&self) -> Option<&str> {
+        match self {
+            ApiError::DatabaseUnavailable(why) | ApiError::Internal(why) => Some(why),
+            _ => None,
+        }
+    }
+
+    fn detail(&self, request_id: &str) -> String {
+        match self {
+            ApiError::MalformedJson(why) => (*why).to_string(),
+            ApiError::Unauthorized => "A valid bearer token is required".into(),
+            ApiError::InvalidCredentials => "Unknown username or wrong password".into(),
+            ApiError::Forbidden => "You may only act on your own account".into(),
+            ApiError::NotFound(what) => what.clone(),
+            ApiError::MethodNotAllowed(allow) => format!("This resource allows {allow}"),
+            ApiError::UsernameTaken => "That username is already taken".into(),
+            ApiError::FavoriteExists(id) => format!("Pokémon {id} is already a favorite"),
+            ApiError::PayloadTooLarge => "The request body is larger than 64 KiB".into(),
+            ApiError::UnsupportedMediaType => "The request body must be application/json".into(),
+            ApiError::Validation(_) => "The request breaks one or more rules".into(),
+            ApiError::UnknownPokemon(ids) => {
+                let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+                format!("Not in the Pokémon catalog: {}", ids.join(", "))
+            }
+            ApiError::DatabaseUnavailable(_) => {
+                "The database is busy or unavailable; try again shortly".into()
+            }
+            ApiError::Internal(_) => format!("Internal error, id {request_id}"),
+        }
+    }
+
+    /// The problem+json document for this failure.
+    pub fn body(&self, request_id: &str) -> serde_json::Value {
+        let mut body = serde_json::json!({
+            "type": "about:blank",
+            "title": title(self.status()),
+            "status": self.status(),
+            "code": self.code(),
+            "detail": self.detail(request_id),
+        });
+        if let ApiError::Validation(errors) = self {
+            body["errors"] = serde_json::json!(errors);
+        }
+        body
+    }
+
+    /// Headers the status requires besides the content type.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            ApiError::Unauthorized => vec![("www-authenticate", "Bearer".into())],
+            ApiError::MethodNotAllowed(allow) => vec![("allow", (*allow).to_string())],
+            ApiError::DatabaseUnavailable(_) => vec![("retry-after", "1".into())],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The reason phrase of each status this API answers with.
+fn title(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Content",
+        503 => "Service Unavailable",
+        _ => "Internal Server Error",
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Unavailable(why) => ApiError::DatabaseUnavailable(why),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_body_is_problem_json_with_its_code() {
+        let err = ApiError::FavoriteExists(25);
+        let body = err.body("abc");
+        assert_eq!(body["status"], 409);
+        assert_eq!(body["code"], "favorite_exists");
+        assert_eq!(body["title"], "Conflict");
+        assert_eq!(body["detail"], "Pokémon 25 is already a favorite");
+    }
+
+    #[test]
+    fn an_internal_error_shows_only_the_request_id() {
+        let err = ApiError::internal("no such table: users at /tmp/x.db");
+        let body = err.body("req-123").to_string();
+        assert!(body.contains("req-123"));
+        assert!(!body.contains("no such table"));
+        assert!(!body.contains("/tmp"));
+    }
+
+    #[test]
+    fn validation_errors_list_each_field() {
+        let err = ApiError::invalid("password", "must be 8 to 128 characters");
+        let body = err.body("x");
+        assert_eq!(body["errors"][0]["field"], "password");
+    }
+
+    #[test]
+    fn database_unavailable_carries_retry_after() {
+        let err = ApiError::DatabaseUnavailable("database is locked".into());
+        assert_eq!(err.status(), 503);
+        assert!(err.headers().iter().any(|(name, _)| *name == "retry-after"));
+        assert!(!err.body("x").to_string().contains("locked"));
+    }
+}

@@ -1,0 +1,75 @@
+//! The Pokémon catalog: read-only, seeded by the migrations.
+
+use crate::db::{Db, Value};
+use crate::error::Result;
+use serde::Serialize;
+
+/// One catalog entry.
+#[derive(Debug, Serialize)]
+pub struct Pokemon {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Up to `limit` entries with an id after `after_id` whose name starts with `prefix`
+/// (ASCII letters compared without case), in Pokédex order.
+pub fn search(db: &Db, prefix: Option<&str>, after_id: i64, limit: i64) -> Result<Vec<Pokemon>> {
+    let rows = match prefix {
+        Some(prefix) => db.query(
+            "SELECT id, name FROM pokemon WHERE id > ?1 AND name LIKE ?2 ESCAPE '\\'
+             ORDER BY id LIMIT ?3",
+            &[
+                Value::Integer(after_id),
+                Value::Text(format!("{}%", escape_like(prefix))),
+                Value::Integer(limit),
+            ],
+        )?,
+        None => db.query(
+            "SELECT id, name FROM pokemon WHERE id > ?1 ORDER BY id LIMIT ?2",
+            &[Value::Integer(after_id), Value::Integer(limit)],
+        )?,
+    };
+    rows.iter()
+        .map(|row| {
+            Ok(Pokemon {
+                id: row.int(0)?,
+                name: row.text(1)?.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// One entry by its Pokédex number.
+pub fn get(db: &Db, id: i64) -> Result<Option<Pokemon>> {
+    let rows = db.query(
+        "SELECT id, name FROM pokemon WHERE id = ?1",
+        &[Value::Integer(id)],
+    )?;
+    match rows.first() {
+        Some(row) => Ok(Some(Pokemon {
+            id: row.int(0)?,
+            name: row.text(1)?.to_string(),
+        })),
+        None => Ok(None),
+    }
+}
+
+/// Makes `%`, `_` and `\` in user input match themselves in a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_wildcards_in_a_search_match_literally() {
+        assert_eq!(super::escape_like("100%_a\\b"), "100\\%\\_a\\\\b");
+    }
+}
