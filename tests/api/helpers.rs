@@ -1,0 +1,346 @@
+//! `TestApp`: one component on its own fresh database file, with a method per route,
+//! so a test reads like a client's session. `store_tests!` runs a test body once on
+//! local SQLite and once on the libSQL-like store: every black-box test is a matrix.
+
+#![allow(
+    dead_code,
+    reason = "each test module uses the part of the toolkit it needs"
+)]
+
+use crate::host::{temp_db, Host, HostConfig, HostResponse, StoreMode};
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Defines each test twice: `<name>::local` and `<name>::libsql`.
+macro_rules! store_tests {
+    ($( $(#[$meta:meta])* fn $name:ident($app:ident) $body:block )*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                $(#[$meta])*
+                fn run($app: $crate::helpers::TestApp) $body
+
+                #[test]
+                fn local() {
+                    run($crate::helpers::TestApp::new($crate::host::StoreMode::Local))
+                }
+
+                #[test]
+                fn libsql() {
+                    run($crate::helpers::TestApp::new($crate::host::StoreMode::Libsql))
+                }
+            }
+        )*
+    };
+}
+pub(crate) use store_tests;
+
+/// A registered, logged-in user.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub username: String,
+    pub password: String,
+    pub token: String,
+}
+
+/// The component on a fresh database of its own.
+pub struct TestApp {
+    pub host: Host,
+    pub mode: StoreMode,
+}
+
+impl TestApp {
+    pub fn new(mode: StoreMode) -> TestApp {
+        Self::with(mode, |cfg| cfg)
+    }
+
+    /// A test app whose host configuration `adjust` changes first.
+    pub fn with(mode: StoreMode, adjust: impl FnOnce(HostConfig) -> HostConfig) -> TestApp {
+        let mut cfg = HostConfig::new(temp_db("api"));
+        if mode == StoreMode::Libsql {
+            cfg = cfg.libsql();
+        }
+        let host = Host::new(adjust(cfg)).expect("the host starts");
+        TestApp { host, mode }
+    }
+
+    pub fn db_path(&self) -> &Path {
+        self.host.db_path()
+    }
+
+    /// Sends a request. `body` as JSON sets `content-type: application/json`.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> HostResponse {
+        let mut builder = http::Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        let bytes = match body {
+            Some(body) => {
+                builder = builder.header("content-type", "application/json");
+                serde_json::to_vec(body).expect("a JSON body")
+            }
+            None => Vec::new(),
+        };
+        self.host
+            .request(builder.body(bytes).expect("a well-formed request"))
+    }
+
+    /// Sends a request exactly as given (raw headers and bytes).
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> HostResponse {
+        let mut builder = http::Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        self.host
+            .request(builder.body(body.to_vec()).expect("a well-formed request"))
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> HostResponse {
+        self.send("GET", path, token, None)
+    }
+
+    pub fn register(&self, username: &str, password: &str) -> HostResponse {
+        let body = json!({"username": username, "password": password});
+        self.send("POST", "/api/auth/register", None, Some(&body))
+    }
+
+    pub fn login(&self, username: &str, password: &str) -> HostResponse {
+        let body = json!({"username": username, "password": password});
+        self.send("POST", "/api/auth/login", None, Some(&body))
+    }
+
+    /// Registers and logs in a user, asserting both succeed.
+    pub fn user(&self, username: &str) -> TestUser {
+        let password = format!("{username}-password");
+        let registered = self.register(username, &password);
+        assert_eq!(
+            registered.status,
+            201,
+            "register {username}: {}",
+            registered.text()
+        );
+        let logged_in = self.login(username, &password);
+        assert_eq!(
+            logged_in.status,
+            200,
+            "login {username}: {}",
+            logged_in.text()
+        );
+        TestUser {
+            id: registered.json()["id"].as_i64().expect("an id"),
+            username: username.to_string(),
+            password,
+            token: logged_in.json()["access_token"]
+                .as_str()
+                .expect("a token")
+                .to_string(),
+        }
+    }
+
+    pub fn me(&self, token: &str) -> HostResponse {
+        self.get("/api/users/me", Some(token))
+    }
+
+    pub fn favorites(&self, user: &TestUser) -> HostResponse {
+        self.get(
+            &format!("/api/users/{}/favorites", user.id),
+            Some(&user.token),
+        )
+    }
+
+    pub fn add_favorite(&self, user: &TestUser, pokemon_id: i64) -> HostResponse {
+        self.send(
+            "POST",
+            &format!("/api/users/{}/favorites", user.id),
+            Some(&user.token),
+            Some(&json!({ "pokemon_id": pokemon_id })),
+        )
+    }
+
+    pub fn replace_favorites(&self, user: &TestUser, ids: &[i64]) -> HostResponse {
+        self.send(
+            "PUT",
+            &format!("/api/users/{}/favorites", user.id),
+            Some(&user.token),
+            Some(&json!({ "pokemon_ids": ids })),
+        )
+    }
+
+    pub fn remove_favorite(&self, user: &TestUser, pokemon_id: i64) -> HostResponse {
+        self.send(
+            "DELETE",
+            &format!("/api/users/{}/favorites/{pokemon_id}", user.id),
+            Some(&user.token),
+            None,
+        )
+    }
+
+    pub fn delete_user(&self, user: &TestUser) -> HostResponse {
+        self.send(
+            "DELETE",
+            &format!("/api/users/{}", user.id),
+            Some(&user.token),
+            None,
+        )
+    }
+
+    /// The ids of a user's favorites straight from the database file, in list order.
+    pub fn favorite_ids_in_db(&self, user_id: i64) -> Vec<i64> {
+        self.query_ints(
+            "SELECT pokemon_id FROM favorites WHERE user_id = ?1 ORDER BY id",
+            user_id,
+        )
+    }
+
+    /// Runs a one-parameter query on the database file and returns its first column.
+    pub fn query_ints(&self, sql: &str, param: i64) -> Vec<i64> {
+        let conn = rusqlite::Connection::open(self.db_path()).expect("open the test database");
+        let mut statement = conn.prepare(sql).expect("prepare");
+        statement
+            .query_map([param], |row| row.get::<_, i64>(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    }
+
+    /// Every row of every table, as text: two equal dumps mean an unchanged database.
+    pub fn dump(&self) -> String {
+        dump(self.db_path())
+    }
+}
+
+/// Every row of every table of the file at `path`, in a stable order.
+pub fn dump(path: &Path) -> String {
+    let conn = rusqlite::Connection::open(path).expect("open the test database");
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("list tables");
+    let mut out = String::new();
+    for table in tables {
+        out.push_str(&format!("== {table}\n"));
+        let mut statement = conn
+            .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid"))
+            .expect("select");
+        let columns = statement.column_count();
+        let mut rows = statement.query([]).expect("query");
+        while let Some(row) = rows.next().expect("row") {
+            let cells: Vec<String> = (0..columns)
+                .map(|i| format!("{:?}", row.get_ref(i).expect("cell")))
+                .collect();
+            out.push_str(&cells.join("|"));
+            out.push('\n');
+        }
+    }
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("user_version");
+    out.push_str(&format!("user_version={version}\n"));
+    out
+}
+
+/// Asserts a problem+json answer with `status` and `code`, and returns its body.
+#[track_caller]
+pub fn assert_problem(response: &HostResponse, status: u16, code: &str) -> Value {
+    assert_eq!(
+        response.status,
+        status,
+        "expected {status} {code}, got {}: {}",
+        response.status,
+        String::from_utf8_lossy(&response.body)
+    );
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json"),
+        "problem responses are application/problem+json"
+    );
+    let body = response.json();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["type"], "about:blank", "{body}");
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    assert!(
+        response.trap.is_none(),
+        "the guest trapped: {:?}",
+        response.trap
+    );
+    body
+}
+
+/// Asserts a JSON success answer with `status` and returns its body.
+#[track_caller]
+pub fn assert_json(response: &HostResponse, status: u16) -> Value {
+    assert_eq!(
+        response.status,
+        status,
+        "expected {status}, got {}: {}",
+        response.status,
+        String::from_utf8_lossy(&response.body)
+    );
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    response.json()
+}
+
+/// A token signed with `secret` for arbitrary header and claims (for forged tokens).
+pub fn sign_token(secret: &[u8], header: &Value, claims: &Value) -> String {
+    let encode = |v: &Value| base64url(serde_json::to_vec(v).expect("json").as_slice());
+    let signing_input = format!("{}.{}", encode(header), encode(claims));
+    let signature = hmac_sha256(secret, signing_input.as_bytes());
+    format!("{signing_input}.{}", base64url(&signature))
+}
+
+/// The current Unix time in seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
+}
+
+pub fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// HMAC-SHA256, from the `hmac-sha256` crate (already in the tree under jwt-simple).
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    hmac_sha256::HMAC::mac(message, key)
+}
+
+#[test]
+fn the_test_hmac_matches_rfc_4231_case_2() {
+    let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+    let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        hex,
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    );
+}

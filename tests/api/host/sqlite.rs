@@ -1,0 +1,284 @@
+//! `spin:sqlite/sqlite@3.0.0` over rusqlite, as Spin 4.0.x does it (crates
+//! `sqlite-inproc` + `factor-sqlite`), plus the libSQL (sqld) flavour of its errors.
+//!
+//! Every `open` makes a new rusqlite connection owned by the guest's resource; it is
+//! closed when the guest drops the resource or the instance dies, which is what rolls
+//! back a transaction left open by a trap.
+
+use std::time::Duration;
+
+use wasmtime::component::Resource;
+
+use super::bindings::sqlite::{self, Error, QueryResult, RowResult, Value};
+use super::faults::{FaultAction, Fired};
+use super::{InstanceState, StatementRecord, StoreMode};
+
+/// The host side of a `connection` resource.
+pub struct Connection {
+    conn: rusqlite::Connection,
+}
+
+/// Open a fresh connection the way Spin does: rusqlite defaults plus a busy timeout.
+fn open_file(path: &std::path::Path, busy_timeout: Duration) -> Result<Connection, Error> {
+    let conn = rusqlite::Connection::open(path).map_err(|e| Error::Io(e.to_string()))?;
+    conn.busy_timeout(busy_timeout)
+        .map_err(|e| Error::Io(e.to_string()))?;
+    Ok(Connection { conn })
+}
+
+/// Run one statement and collect every row.
+fn run(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    parameters: Vec<Value>,
+) -> Result<QueryResult, rusqlite::Error> {
+    let mut stmt = conn.prepare(sql)?;
+    let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let params = rusqlite::params_from_iter(parameters.into_iter().map(to_sql));
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let values = (0..columns.len())
+            .map(|i| row.get_ref(i).and_then(|v| from_sql(i, v)))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push(RowResult { values });
+    }
+    Ok(QueryResult { columns, rows: out })
+}
+
+fn to_sql(value: Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match value {
+        Value::Integer(i) => V::Integer(i),
+        Value::Real(f) => V::Real(f),
+        Value::Text(s) => V::Text(s),
+        Value::Blob(b) => V::Blob(b),
+        Value::Null => V::Null,
+    }
+}
+
+fn from_sql(column: usize, value: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<Value> {
+    use rusqlite::types::ValueRef as V;
+    Ok(match value {
+        V::Integer(i) => Value::Integer(i),
+        V::Real(f) => Value::Real(f),
+        // Text must reach the guest byte for byte; invalid UTF-8 is an error rather
+        // than a silently "repaired" string.
+        V::Text(t) => Value::Text(String::from_utf8(t.to_vec()).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                column,
+                rusqlite::types::Type::Text,
+                Box::new(e),
+            )
+        })?),
+        V::Blob(b) => Value::Blob(b.to_vec()),
+        V::Null => Value::Null,
+    })
+}
+
+/// The name of SQLite's primary result code, as libSQL prints it.
+pub fn primary_code_name(code: i32) -> &'static str {
+    match code & 0xff {
+        1 => "SQLITE_ERROR",
+        2 => "SQLITE_INTERNAL",
+        3 => "SQLITE_PERM",
+        4 => "SQLITE_ABORT",
+        5 => "SQLITE_BUSY",
+        6 => "SQLITE_LOCKED",
+        7 => "SQLITE_NOMEM",
+        8 => "SQLITE_READONLY",
+        9 => "SQLITE_INTERRUPT",
+        10 => "SQLITE_IOERR",
+        11 => "SQLITE_CORRUPT",
+        12 => "SQLITE_NOTFOUND",
+        13 => "SQLITE_FULL",
+        14 => "SQLITE_CANTOPEN",
+        15 => "SQLITE_PROTOCOL",
+        16 => "SQLITE_EMPTY",
+        17 => "SQLITE_SCHEMA",
+        18 => "SQLITE_TOOBIG",
+        19 => "SQLITE_CONSTRAINT",
+        20 => "SQLITE_MISMATCH",
+        21 => "SQLITE_MISUSE",
+        22 => "SQLITE_NOLFS",
+        23 => "SQLITE_AUTH",
+        24 => "SQLITE_FORMAT",
+        25 => "SQLITE_RANGE",
+        26 => "SQLITE_NOTADB",
+        _ => "SQLITE_ERROR",
+    }
+}
+
+/// The primary code that SQLite would report with this message; used for injected
+/// errors, which come as text only.
+pub fn code_name_for_message(message: &str) -> &'static str {
+    let m = message.to_ascii_lowercase();
+    if m.contains("constraint failed") {
+        "SQLITE_CONSTRAINT"
+    } else if m.contains("database is locked") {
+        "SQLITE_BUSY"
+    } else if m.contains("database table is locked") {
+        "SQLITE_LOCKED"
+    } else if m.contains("disk i/o error") {
+        "SQLITE_IOERR"
+    } else if m.contains("database or disk is full") {
+        "SQLITE_FULL"
+    } else if m.contains("attempt to write a readonly database") {
+        "SQLITE_READONLY"
+    } else if m.contains("unable to open database file") {
+        "SQLITE_CANTOPEN"
+    } else if m.contains("malformed") {
+        "SQLITE_CORRUPT"
+    } else {
+        "SQLITE_ERROR"
+    }
+}
+
+/// How sqld (through Spin's libSQL client) reports a SQLite error.
+pub fn libsql_wrap(code_name: &str, message: &str) -> String {
+    format!(
+        "Hrana: `cursor error: `error at step 0: (error code: {code_name}) `SQLite error: {message}```"
+    )
+}
+
+/// True for the PRAGMAs that sqld refuses with "unsupported statement": the server
+/// owns the journal mode, the busy timeout and the sync level.
+pub fn libsql_refuses(sql: &str) -> bool {
+    let s = sql.trim_start();
+    let Some(keyword) = s.get(..6) else {
+        return false;
+    };
+    if !keyword.eq_ignore_ascii_case("pragma") {
+        return false;
+    }
+    let rest = &s[6..];
+    if !rest.starts_with(|c: char| c.is_whitespace()) {
+        return false;
+    }
+    let name: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| !(c.is_whitespace() || matches!(c, '=' | '(' | ';')))
+        .collect();
+    // `main.journal_mode`, `"journal_mode"`: only the last part counts.
+    let name = name.rsplit('.').next().unwrap_or("");
+    let name = name.trim_matches(|c| matches!(c, '"' | '`' | '[' | ']' | '\''));
+    ["journal_mode", "busy_timeout", "synchronous"]
+        .iter()
+        .any(|p| name.eq_ignore_ascii_case(p))
+}
+
+/// Spin's error for a rusqlite failure: `io(text)`, the text being SQLite's message.
+fn local_error(err: &rusqlite::Error) -> Error {
+    Error::Io(err.to_string())
+}
+
+fn libsql_error(err: &rusqlite::Error) -> Error {
+    let code = match err {
+        rusqlite::Error::SqliteFailure(e, _) => primary_code_name(e.extended_code),
+        _ => "SQLITE_ERROR",
+    };
+    Error::Io(libsql_wrap(code, &err.to_string()))
+}
+
+/// An injected error as the guest sees it in the given mode.
+fn injected_error(mode: StoreMode, error: Error) -> Error {
+    match (mode, error) {
+        (StoreMode::Libsql, Error::Io(text)) => {
+            Error::Io(libsql_wrap(code_name_for_message(&text), &text))
+        }
+        (_, error) => error,
+    }
+}
+
+fn error_text(error: &Error) -> String {
+    match error {
+        Error::Io(text) => format!("io({text})"),
+        other => format!("{other:?}"),
+    }
+}
+
+fn trap(fired: &Fired, what: &str) -> wasmtime::Error {
+    wasmtime::Error::msg(format!("injected trap at {what} (rule {})", fired.rule))
+}
+
+impl sqlite::HostConnection for InstanceState {
+    fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+        self.spin.stats.opens += 1;
+        let shared = self.spin.shared.clone();
+        if let Some(fired) = shared.faults.check_open() {
+            match fired.action {
+                FaultAction::Trap => return Err(trap(&fired, &format!("open({database:?})"))),
+                FaultAction::Fail(error) => {
+                    return Ok(Err(injected_error(shared.store, error)));
+                }
+            }
+        }
+        // factor-sqlite: the manifest grant is checked first, then the runtime config.
+        if !shared.allowed_databases.iter().any(|d| *d == database) {
+            return Ok(Err(Error::AccessDenied));
+        }
+        let Some(path) = shared.databases.get(&database) else {
+            return Ok(Err(Error::NoSuchDatabase));
+        };
+        match open_file(path, shared.busy_timeout) {
+            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    fn execute(
+        &mut self,
+        conn: Resource<Connection>,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> wasmtime::Result<Result<QueryResult, Error>> {
+        let shared = self.spin.shared.clone();
+        let nth = self.spin.stats.statements.len() + 1;
+        let mut record = StatementRecord {
+            sql: statement.clone(),
+            error: None,
+            injected: false,
+        };
+
+        let outcome = if let Some(fired) = shared.faults.check_statement(nth, &statement) {
+            record.injected = true;
+            match fired.action {
+                FaultAction::Trap => {
+                    record.error = Some("trap".to_string());
+                    self.spin.stats.statements.push(record);
+                    return Err(trap(&fired, &format!("statement {nth}: {statement}")));
+                }
+                FaultAction::Fail(error) => Err(injected_error(shared.store, error)),
+            }
+        } else if shared.store == StoreMode::Libsql && libsql_refuses(&statement) {
+            Err(Error::Io("unsupported statement".to_string()))
+        } else {
+            let conn = &self.table.get(&conn)?.conn;
+            run(conn, &statement, parameters).map_err(|e| match shared.store {
+                StoreMode::Local => local_error(&e),
+                StoreMode::Libsql => libsql_error(&e),
+            })
+        };
+
+        record.error = outcome.as_ref().err().map(error_text);
+        self.spin.stats.statements.push(record);
+        Ok(outcome)
+    }
+
+    fn last_insert_rowid(&mut self, conn: Resource<Connection>) -> wasmtime::Result<i64> {
+        Ok(self.table.get(&conn)?.conn.last_insert_rowid())
+    }
+
+    fn changes(&mut self, conn: Resource<Connection>) -> wasmtime::Result<u64> {
+        Ok(self.table.get(&conn)?.conn.changes())
+    }
+
+    fn drop(&mut self, conn: Resource<Connection>) -> wasmtime::Result<()> {
+        // Dropping the rusqlite connection closes it (rolling back any open transaction).
+        self.table.delete(conn)?;
+        Ok(())
+    }
+}
+
+impl sqlite::Host for InstanceState {}
