@@ -137,7 +137,14 @@ impl Db {
             return Ok(conn);
         }
         let conn = Connection::open(DATABASE).map_err(classify)?;
-        let version = migrate::ensure_schema(&conn)?;
+        // A constraint failure here belongs to the schema check, not to the caller's
+        // statement: it must not reach a call site that maps constraints to answers.
+        let version = migrate::ensure_schema(&conn).map_err(|err| match err {
+            DbError::Constraint(constraint) => {
+                DbError::Other(format!("schema check: {constraint:?}"))
+            }
+            other => other,
+        })?;
         self.schema_version.set(version);
         Ok(self.conn.get_or_init(|| conn))
     }

@@ -148,7 +148,7 @@ pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>
         }
         tx.query(
             "DELETE FROM favorites WHERE user_id = ?1",
-            &[user_id.clone()],
+            std::slice::from_ref(&user_id),
         )?;
         tx.query(
             &format!(
@@ -162,7 +162,7 @@ pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>
             "SELECT f.id, f.pokemon_id, p.name, f.added_at
              FROM favorites f JOIN pokemon p ON p.id = f.pokemon_id
              WHERE f.user_id = ?1 ORDER BY f.id",
-            &[user_id.clone()],
+            std::slice::from_ref(&user_id),
         )?;
         rows.iter().map(|row| Favorite::from_row(row, 0)).collect()
     })

@@ -9,7 +9,9 @@ mod host;
 mod host_selftest;
 
 mod auth;
+mod concurrency;
 mod conventions;
+mod faults;
 mod favorites;
 mod health;
 mod migrations;

@@ -48,6 +48,10 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 #[allow(unused_imports, reason = "for test modules that build parameters")]
 pub use bindings::sqlite::{Error as SqliteError, Value as SqlValue};
+#[allow(
+    unused_imports,
+    reason = "the fault vocabulary, for whichever test needs it"
+)]
 pub use faults::{io, messages, FaultAction, FaultTimes, FaultWhen, Faults};
 pub use manifest::Manifest;
 
@@ -153,8 +157,9 @@ impl HostConfig {
         self
     }
 
-    /// Configure the database file behind `label` (e.g. an unopenable path for
-    /// `default`, to test `open` failing).
+    /// Configure the database file behind `label`. An unopenable path (a directory,
+    /// say) makes the first `execute` fail with `io("unable to open database file: ..")`:
+    /// like Spin, `open` itself does not touch the file.
     pub fn database(mut self, label: &str, path: impl Into<PathBuf>) -> Self {
         self.databases.push((label.to_string(), path.into()));
         self
@@ -282,6 +287,8 @@ struct InstanceState {
 struct SpinState {
     shared: Arc<Shared>,
     stats: RequestStats,
+    /// Connections the guest holds now (Spin caps them per instance).
+    live_connections: usize,
 }
 
 impl WasiView for InstanceState {
@@ -417,7 +424,7 @@ impl Host {
             let pre = self.shared.compiled.pre.clone();
             // The task owns the store: it is dropped as soon as the guest returns or
             // traps, which drops the response sender and wakes `receiver` below.
-            let task = tokio::spawn(async move {
+            let mut task = AbortOnDrop(tokio::spawn(async move {
                 let result = async {
                     let proxy = pre.instantiate_async(&mut store).await?;
                     proxy
@@ -429,7 +436,7 @@ impl Host {
                 let stats = std::mem::take(&mut store.data_mut().spin.stats);
                 drop(store);
                 (result, stats)
-            });
+            }));
 
             let mut response = match receiver.await {
                 Ok(Ok(resp)) => {
@@ -455,7 +462,7 @@ impl Host {
                 Err(_) => synthetic_500("guest returned without setting a response".to_string()),
             };
 
-            let (result, stats) = task
+            let (result, stats) = (&mut task.0)
                 .await
                 .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
             response.stats = stats;
@@ -538,9 +545,20 @@ impl Host {
                 spin: SpinState {
                     shared: self.shared.clone(),
                     stats: RequestStats::default(),
+                    live_connections: 0,
                 },
             },
         )
+    }
+}
+
+/// Aborts the guest's task when a request is abandoned (timeout), so it does not
+/// linger on the calling thread's runtime.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -678,6 +696,8 @@ fn newest_source() -> Option<(SystemTime, PathBuf)> {
     walk(&root.join("src"), &mut newest);
     consider(&root.join("migrations.sql"), &mut newest);
     consider(&root.join("Cargo.toml"), &mut newest);
+    // The component embeds the OpenAPI document.
+    consider(&root.join("openapi.json"), &mut newest);
     newest
 }
 

@@ -1,10 +1,12 @@
 //! `spin:sqlite/sqlite@3.0.0` over rusqlite, as Spin 4.0.x does it (crates
 //! `sqlite-inproc` + `factor-sqlite`), plus the libSQL (sqld) flavour of its errors.
 //!
-//! Every `open` makes a new rusqlite connection owned by the guest's resource; it is
-//! closed when the guest drops the resource or the instance dies, which is what rolls
-//! back a transaction left open by a trap.
+//! Every `open` makes a new connection owned by the guest's resource (the file itself
+//! is opened on first use, as Spin does); it is closed when the guest drops the
+//! resource or the instance dies, which is what rolls back a transaction left open by
+//! a trap.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use wasmtime::component::Resource;
@@ -14,17 +16,44 @@ use super::faults::{FaultAction, Fired};
 use super::{InstanceState, StatementRecord, StoreMode};
 
 /// The host side of a `connection` resource.
+///
+/// Like Spin's `InProcConnection`, the SQLite file is opened lazily, on the first call
+/// that needs it: `open` itself never touches the file, so a database that cannot be
+/// opened shows up as `io(..)` from the first `execute` (and as a trap from
+/// `changes`/`last-insert-rowid`, which have no error case).
 pub struct Connection {
-    conn: rusqlite::Connection,
+    path: PathBuf,
+    busy_timeout: Duration,
+    conn: Option<rusqlite::Connection>,
 }
 
-/// Open a fresh connection the way Spin does: rusqlite defaults plus a busy timeout.
-fn open_file(path: &std::path::Path, busy_timeout: Duration) -> Result<Connection, Error> {
-    let conn = rusqlite::Connection::open(path).map_err(|e| Error::Io(e.to_string()))?;
-    conn.busy_timeout(busy_timeout)
-        .map_err(|e| Error::Io(e.to_string()))?;
-    Ok(Connection { conn })
+impl Connection {
+    fn new(path: PathBuf, busy_timeout: Duration) -> Self {
+        Connection {
+            path,
+            busy_timeout,
+            conn: None,
+        }
+    }
+
+    /// The rusqlite connection, opened on first use with rusqlite's defaults plus the
+    /// configured busy timeout (Spin relies on rusqlite's default of 5 s).
+    fn get(&mut self) -> Result<&rusqlite::Connection, Error> {
+        if self.conn.is_none() {
+            let conn =
+                rusqlite::Connection::open(&self.path).map_err(|e| Error::Io(e.to_string()))?;
+            conn.busy_timeout(self.busy_timeout)
+                .map_err(|e| Error::Io(e.to_string()))?;
+            self.conn = Some(conn);
+        }
+        self.conn
+            .as_ref()
+            .ok_or_else(|| Error::Io("connection vanished".to_string()))
+    }
 }
+
+/// Spin refuses more live connections than this per instance.
+const MAX_CONNECTIONS: usize = 256;
 
 /// Run one statement and collect every row.
 fn run(
@@ -215,16 +244,18 @@ impl sqlite::HostConnection for InstanceState {
             }
         }
         // factor-sqlite: the manifest grant is checked first, then the runtime config.
-        if !shared.allowed_databases.iter().any(|d| *d == database) {
+        if !shared.allowed_databases.contains(&database) {
             return Ok(Err(Error::AccessDenied));
         }
         let Some(path) = shared.databases.get(&database) else {
             return Ok(Err(Error::NoSuchDatabase));
         };
-        match open_file(path, shared.busy_timeout) {
-            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
-            Err(e) => Ok(Err(e)),
+        if self.spin.live_connections >= MAX_CONNECTIONS {
+            return Ok(Err(Error::Io("too many connections opened".to_string())));
         }
+        self.spin.live_connections += 1;
+        let conn = Connection::new(path.clone(), shared.busy_timeout);
+        Ok(Ok(self.table.push(conn)?))
     }
 
     fn execute(
@@ -254,11 +285,13 @@ impl sqlite::HostConnection for InstanceState {
         } else if shared.store == StoreMode::Libsql && libsql_refuses(&statement) {
             Err(Error::Io("unsupported statement".to_string()))
         } else {
-            let conn = &self.table.get(&conn)?.conn;
-            run(conn, &statement, parameters).map_err(|e| match shared.store {
-                StoreMode::Local => local_error(&e),
-                StoreMode::Libsql => libsql_error(&e),
-            })
+            match self.table.get_mut(&conn)?.get() {
+                Ok(conn) => run(conn, &statement, parameters).map_err(|e| match shared.store {
+                    StoreMode::Local => local_error(&e),
+                    StoreMode::Libsql => libsql_error(&e),
+                }),
+                Err(e) => Err(e),
+            }
         };
 
         record.error = outcome.as_ref().err().map(error_text);
@@ -267,16 +300,23 @@ impl sqlite::HostConnection for InstanceState {
     }
 
     fn last_insert_rowid(&mut self, conn: Resource<Connection>) -> wasmtime::Result<i64> {
-        Ok(self.table.get(&conn)?.conn.last_insert_rowid())
+        match self.table.get_mut(&conn)?.get() {
+            Ok(conn) => Ok(conn.last_insert_rowid()),
+            Err(e) => Err(wasmtime::Error::msg(format!("last-insert-rowid: {e:?}"))),
+        }
     }
 
     fn changes(&mut self, conn: Resource<Connection>) -> wasmtime::Result<u64> {
-        Ok(self.table.get(&conn)?.conn.changes())
+        match self.table.get_mut(&conn)?.get() {
+            Ok(conn) => Ok(conn.changes()),
+            Err(e) => Err(wasmtime::Error::msg(format!("changes: {e:?}"))),
+        }
     }
 
     fn drop(&mut self, conn: Resource<Connection>) -> wasmtime::Result<()> {
         // Dropping the rusqlite connection closes it (rolling back any open transaction).
         self.table.delete(conn)?;
+        self.spin.live_connections = self.spin.live_connections.saturating_sub(1);
         Ok(())
     }
 }
