@@ -92,7 +92,15 @@ impl PokemonId {
 
     /// Parses an id from a JSON value, naming `field` in the error.
     pub fn from_json(value: &Value, field: &str) -> Result<PokemonId, FieldError> {
-        match value.as_i64() {
+        // JSON has one number type: `25.0` is the integer 25 to a client's serializer
+        // (and to JSON Schema), so an integral float is accepted.
+        let id = value.as_i64().or_else(|| {
+            value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        });
+        match id {
             Some(id) if id > 0 => Ok(PokemonId(id)),
             _ => Err(FieldError::new(field, "must be a positive integer")),
         }
@@ -454,6 +462,7 @@ mod tests {
     fn pokemon_id_lists_refuse_duplicates_non_integers_and_overlong_lists() {
         let parse = |v| pokemon_id_list(&Body::from_json(json!({ "pokemon_ids": v })).unwrap());
         assert_eq!(parse(json!([1, 4, 7])).unwrap().len(), 3);
+        assert_eq!(parse(json!([25.0])).unwrap(), [PokemonId(25)]);
         assert!(parse(json!([])).unwrap().is_empty());
         for bad in [
             json!([1, 1]),

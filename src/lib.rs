@@ -85,6 +85,23 @@ impl Resource {
         Some(resource)
     }
 
+    /// The path template `openapi.json` names the resource by.
+    pub fn template(self) -> &'static str {
+        match self {
+            Resource::HealthLive => "/health/live",
+            Resource::Health => "/health",
+            Resource::Register => "/api/auth/register",
+            Resource::Login => "/api/auth/login",
+            Resource::Me => "/api/users/me",
+            Resource::User(_) => "/api/users/{id}",
+            Resource::Favorites(_) => "/api/users/{id}/favorites",
+            Resource::Favorite(..) => "/api/users/{id}/favorites/{pokemon_id}",
+            Resource::PokemonList => "/api/pokemon",
+            Resource::Pokemon(_) => "/api/pokemon/{id}",
+            Resource::OpenApi => "/api/openapi.json",
+        }
+    }
+
     /// The methods the resource answers, as the `Allow` header lists them.
     pub fn allow(self) -> &'static str {
         match self {
@@ -101,6 +118,22 @@ impl Resource {
         }
     }
 }
+
+/// One path per resource, so tests can walk the whole route table (a unit test below
+/// checks that it names every resource exactly once).
+pub const EXAMPLE_PATHS: [&str; 11] = [
+    "/health/live",
+    "/health",
+    "/api/auth/register",
+    "/api/auth/login",
+    "/api/users/me",
+    "/api/users/1",
+    "/api/users/1/favorites",
+    "/api/users/1/favorites/25",
+    "/api/pokemon",
+    "/api/pokemon/25",
+    "/api/openapi.json",
+];
 
 /// The route table.
 pub fn route(request: &Request) -> Result<Reply> {
@@ -156,6 +189,31 @@ mod tests {
         ] {
             assert_eq!(Resource::from_path(path), None, "{path}");
         }
+    }
+
+    #[test]
+    fn the_example_paths_name_every_resource_once() {
+        let mut templates: Vec<&str> = EXAMPLE_PATHS
+            .iter()
+            .map(|path| Resource::from_path(path).expect(path).template())
+            .collect();
+        templates.sort_unstable();
+        templates.dedup();
+        assert_eq!(templates.len(), EXAMPLE_PATHS.len());
+        // Adding a variant without an example path fails to compile here.
+        let _every_variant_is_counted = |r: Resource| match r {
+            Resource::HealthLive
+            | Resource::Health
+            | Resource::Register
+            | Resource::Login
+            | Resource::Me
+            | Resource::User(_)
+            | Resource::Favorites(_)
+            | Resource::Favorite(..)
+            | Resource::PokemonList
+            | Resource::Pokemon(_)
+            | Resource::OpenApi => 11,
+        };
     }
 
     #[test]

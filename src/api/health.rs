@@ -27,12 +27,15 @@ pub fn check(db: &Db) -> Result<Reply> {
         )),
         Err(err) => Err(short_reason(&err)),
     };
-    let config = crate::config::jwt_secret().err().map(|err| {
-        // The detail of a config error names the setting and never its value.
-        err.log_detail()
-            .unwrap_or("configuration error")
-            .to_string()
-    });
+    let config = crate::config::jwt_secret()
+        .and_then(|_| crate::config::token_ttl_seconds())
+        .err()
+        .map(|err| {
+            // The detail of a config error names the setting and never its value.
+            err.log_detail()
+                .unwrap_or("configuration error")
+                .to_string()
+        });
     match (database, config) {
         (Ok(database), None) => Reply::json(200, &json!({"status": "ok", "database": database})),
         (Ok(database), Some(config)) => Reply::json(

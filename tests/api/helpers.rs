@@ -8,8 +8,10 @@
 )]
 
 use crate::host::{temp_db, Host, HostConfig, HostResponse, StoreMode};
+use crate::openapi_check;
 use serde_json::{json, Value};
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// Defines each test twice: `<name>::local` and `<name>::libsql`.
 macro_rules! store_tests {
@@ -90,8 +92,11 @@ impl TestApp {
             }
             None => Vec::new(),
         };
-        self.host
-            .request(builder.body(bytes).expect("a well-formed request"))
+        let response = self
+            .host
+            .request(builder.body(bytes).expect("a well-formed request"));
+        check_response(method, path, &response);
+        response
     }
 
     /// Sends a request exactly as given (raw headers and bytes).
@@ -106,8 +111,11 @@ impl TestApp {
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
-        self.host
-            .request(builder.body(body.to_vec()).expect("a well-formed request"))
+        let response = self
+            .host
+            .request(builder.body(body.to_vec()).expect("a well-formed request"));
+        check_response(method, path, &response);
+        response
     }
 
     pub fn get(&self, path: &str, token: Option<&str>) -> HostResponse {
@@ -221,6 +229,63 @@ impl TestApp {
     /// Every row of every table, as text: two equal dumps mean an unchanged database.
     pub fn dump(&self) -> String {
         dump(self.db_path())
+    }
+}
+
+/// What every response of every test is held to: it matches `openapi.json` for its
+/// route and status, and its body leaks no SQL, hash, panic or file path.
+pub fn check_response(method: &str, path: &str, response: &HostResponse) {
+    if response.trap.is_some() {
+        return; // the host synthesised this answer; the guest never sent one
+    }
+    static DOC: OnceLock<Value> = OnceLock::new();
+    let doc = DOC.get_or_init(openapi_check::document);
+    let headers: Vec<(String, String)> = response
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    if let Err(err) = openapi_check::validate_response(
+        doc,
+        method,
+        path,
+        response.status,
+        response.header("content-type"),
+        &headers,
+        &response.body,
+    ) {
+        panic!(
+            "{method} {path} -> {} breaks openapi.json: {err}\n{}",
+            response.status,
+            String::from_utf8_lossy(&response.body)
+        );
+    }
+    if path.starts_with("/api/openapi.json") {
+        return;
+    }
+    let body = String::from_utf8_lossy(&response.body).to_lowercase();
+    for leak in [
+        "select ",
+        "insert ",
+        "delete from",
+        "sqlite",
+        "constraint",
+        "$argon2",
+        "panicked",
+        "src/",
+        "/work/",
+        "/tmp/",
+        "backtrace",
+    ] {
+        assert!(
+            !body.contains(leak),
+            "{method} {path}: the body leaks `{leak}`: {body}"
+        );
     }
 }
 

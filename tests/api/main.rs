@@ -7,6 +7,7 @@
 mod helpers;
 mod host;
 mod host_selftest;
+mod openapi_check;
 
 mod auth;
 mod concurrency;
@@ -15,6 +16,7 @@ mod faults;
 mod favorites;
 mod health;
 mod migrations;
+mod openapi;
 mod pokemon;
 mod routing;
 mod transactions;
