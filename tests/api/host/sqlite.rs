@@ -24,14 +24,16 @@ use super::{InstanceState, StatementRecord, StoreMode};
 pub struct Connection {
     path: PathBuf,
     busy_timeout: Duration,
+    store: StoreMode,
     conn: Option<rusqlite::Connection>,
 }
 
 impl Connection {
-    fn new(path: PathBuf, busy_timeout: Duration) -> Self {
+    fn new(path: PathBuf, busy_timeout: Duration, store: StoreMode) -> Self {
         Connection {
             path,
             busy_timeout,
+            store,
             conn: None,
         }
     }
@@ -44,6 +46,14 @@ impl Connection {
                 rusqlite::Connection::open(&self.path).map_err(|e| Error::Io(e.to_string()))?;
             conn.busy_timeout(self.busy_timeout)
                 .map_err(|e| Error::Io(e.to_string()))?;
+            // The bundled SQLite of rusqlite (Spin's, and ours) is built with
+            // SQLITE_DEFAULT_FOREIGN_KEYS=1; a libSQL server starts every connection with
+            // SQLite's own default, foreign keys off. A component that forgets
+            // `PRAGMA foreign_keys = ON` silently loses ON DELETE CASCADE there.
+            if self.store == StoreMode::Libsql {
+                conn.pragma_update(None, "foreign_keys", false)
+                    .map_err(|e| Error::Io(e.to_string()))?;
+            }
             self.conn = Some(conn);
         }
         self.conn
@@ -254,7 +264,7 @@ impl sqlite::HostConnection for InstanceState {
             return Ok(Err(Error::Io("too many connections opened".to_string())));
         }
         self.spin.live_connections += 1;
-        let conn = Connection::new(path.clone(), shared.busy_timeout);
+        let conn = Connection::new(path.clone(), shared.busy_timeout, shared.store);
         Ok(Ok(self.table.push(conn)?))
     }
 

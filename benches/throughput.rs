@@ -1,0 +1,1145 @@
+//! Throughput of the release component on the test host, against a native floor.
+//!
+//! Run it with
+//!
+//! ```sh
+//! cargo build --target wasm32-wasip2 --release && cargo bench --bench throughput
+//! ```
+//!
+//! `BENCH_SECONDS` (default 3) is the measured time of each route at each client count;
+//! the whole run takes about 20 times that, plus setup. Progress goes to stderr, the
+//! report (Markdown, ready to paste) to stdout.
+//!
+//! What it measures, on one fresh database holding a user with 50 favorites:
+//!
+//! - For `GET /api/users/{id}/favorites`, `GET /health`, `GET /api/pokemon?q=char`, an
+//!   add + delete favorite cycle and `POST /api/auth/login` (plus `GET /health/live`, which
+//!   touches no database and so shows the host's own cost per request): requests/s, p50
+//!   and p99 latency and errors (any status but the expected one), from 1 client and from
+//!   32 concurrent clients. A client is a thread calling [`Host::request`], which makes a
+//!   fresh instance of the component for every request, as Spin does.
+//! - **The floor** of each route: the SQL statements the component ran for it (taken from
+//!   [`HostResponse::stats`] of one real request, parameters rebuilt from the route) run
+//!   natively through rusqlite on the same database file, with no wasm and no HTTP: a new
+//!   connection per request with a 5 s busy timeout, as Spin opens one per request, and
+//!   for login a native Argon2id verify with the same parameters. The ratio
+//!   component/floor says how much of the native speed the component keeps.
+//! - The writes (each add + delete cycle runs on a user of its own per client) are
+//!   checked after each run: no error, every acknowledged insert in the table's
+//!   AUTOINCREMENT sequence (none lost), no row left over.
+//! - Instantiation cost (instantiate + drop an idle instance), the `.wasm` size, memory,
+//!   Argon2id in the component vs natively, and the machine.
+
+#[path = "../tests/api/host/mod.rs"]
+mod host;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
+use argon2::Argon2;
+use host::{temp_db, Host, HostConfig, HostResponse};
+use rusqlite::types::Value;
+use serde_json::json;
+
+/// The client counts every route is measured at.
+const CLIENT_COUNTS: [usize; 2] = [1, 32];
+/// How many favorites the reader has, and so how many the list route returns.
+const FAVORITES: i64 = 50;
+/// The page the list routes ask for by default (50) plus the look-ahead row.
+const PAGE_ROWS: i64 = 51;
+/// The favorite each writer adds and deletes; writers start with none.
+const CYCLE_POKEMON: i64 = 25;
+/// Spin's (and the test host's) busy timeout; the floor uses the same.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const PASSWORD: &str = "bench-password-1234";
+const SEARCH: &str = "char";
+
+fn main() {
+    let seconds = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s > 0.0)
+        .unwrap_or(3.0);
+    let measure = Duration::from_secs_f64(seconds);
+    let warmup = Duration::from_secs_f64((seconds / 6.0).min(0.5));
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+
+    let db = temp_db("bench");
+    let host = Host::new(HostConfig::new(&db)).expect("the host starts");
+    progress("setting up: a reader with 50 favorites, 32 writers");
+    let fx = Fixture::new(&host);
+
+    progress("capturing each route's statements");
+    let plans: Vec<RoutePlan> = Route::ALL
+        .iter()
+        .map(|&route| RoutePlan::capture(&host, &db, &fx, route))
+        .collect();
+
+    let mut rows = Vec::new();
+    let mut write_checks = Vec::new();
+    for plan in &plans {
+        for clients in CLIENT_COUNTS {
+            let before = WriteState::read(&db);
+            progress(&format!("{} x{clients}: component", plan.route.label()));
+            let component_iteration = |client: usize, samples: &mut Samples| {
+                component_iteration(&host, &fx, plan.route, client, samples)
+            };
+            let warm = run_phase(clients, warmup, &component_iteration);
+            let component = run_phase(clients, measure, &component_iteration);
+            if plan.route == Route::Cycle {
+                write_checks.push(WriteCheck::new(
+                    "component",
+                    clients,
+                    &before,
+                    &WriteState::read(&db),
+                    &[&warm, &component],
+                ));
+            }
+
+            let floor = if plan.has_floor() {
+                let before = WriteState::read(&db);
+                progress(&format!("{} x{clients}: floor", plan.route.label()));
+                let floor_iteration = |client: usize, samples: &mut Samples| {
+                    plan.floor_iteration(&db, client, samples)
+                };
+                let warm = run_phase(clients, warmup, &floor_iteration);
+                let floor = run_phase(clients, measure, &floor_iteration);
+                if plan.route == Route::Cycle {
+                    write_checks.push(WriteCheck::new(
+                        "floor",
+                        clients,
+                        &before,
+                        &WriteState::read(&db),
+                        &[&warm, &floor],
+                    ));
+                }
+                Some(floor)
+            } else {
+                None
+            };
+            rows.push(Row {
+                route: plan.route,
+                clients,
+                component,
+                floor,
+            });
+        }
+    }
+
+    progress("instantiation, Argon2id");
+    let instantiation = measure_instantiation(&host);
+    let native_argon2 = measure_native_argon2(&db, fx.reader.id);
+
+    let report = Report {
+        seconds,
+        host: &host,
+        rows: &rows,
+        plans: &plans,
+        write_checks: &write_checks,
+        instantiation,
+        native_argon2,
+        load_before: load_before.trim(),
+    };
+    print!("{}", report.render());
+    if write_checks.iter().any(|c| !c.ok()) {
+        eprintln!("the write check failed: see the report");
+        std::process::exit(1);
+    }
+}
+
+fn progress(message: &str) {
+    eprintln!("[bench] {message}");
+}
+
+// ---------------------------------------------------------------------------------------
+// The routes and the data they run on
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Favorites,
+    Health,
+    Search,
+    Cycle,
+    Login,
+    Live,
+}
+
+impl Route {
+    const ALL: [Route; 6] = [
+        Route::Favorites,
+        Route::Health,
+        Route::Search,
+        Route::Cycle,
+        Route::Login,
+        Route::Live,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Route::Favorites => "GET /api/users/{id}/favorites (50)",
+            Route::Health => "GET /health",
+            Route::Search => "GET /api/pokemon?q=char",
+            Route::Cycle => "POST + DELETE favorite (writes)",
+            Route::Login => "POST /api/auth/login",
+            Route::Live => "GET /health/live (no database)",
+        }
+    }
+
+    /// The read routes the target (≥ 1/3 of the floor at 32 clients) applies to.
+    fn is_read(self) -> bool {
+        matches!(self, Route::Favorites | Route::Health | Route::Search)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct User {
+    id: i64,
+    username: String,
+    token: String,
+}
+
+/// The users the routes run as: a reader with 50 favorites, and one writer per client
+/// of the write cycle, so that concurrent cycles never touch the same row.
+struct Fixture {
+    reader: User,
+    writers: Vec<User>,
+}
+
+impl Fixture {
+    fn new(host: &Host) -> Fixture {
+        // The first request migrates the fresh database.
+        let health = host.request(get("/health", None));
+        assert_eq!(health.status, 200, "GET /health: {}", body_text(&health));
+
+        let reader = user(host, "bench-reader");
+        let ids: Vec<i64> = (1..=FAVORITES).collect();
+        let replaced = host.request(send(
+            "PUT",
+            &format!("/api/users/{}/favorites", reader.id),
+            Some(&reader.token),
+            &json!({ "pokemon_ids": ids }),
+        ));
+        assert_eq!(
+            replaced.status,
+            200,
+            "PUT favorites: {}",
+            body_text(&replaced)
+        );
+
+        let writer_count = CLIENT_COUNTS.into_iter().max().unwrap_or(1);
+        // Registering and logging in is two Argon2 runs each: spread them over threads.
+        let mut writers: Vec<User> = std::thread::scope(|s| {
+            let chunks: Vec<_> = (0..4)
+                .map(|t| {
+                    s.spawn(move || {
+                        (0..writer_count)
+                            .filter(|i| i % 4 == t)
+                            .map(|i| (i, user(host, &format!("bench-writer-{i}"))))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut all: Vec<(usize, User)> = chunks
+                .into_iter()
+                .flat_map(|h| h.join().expect("a setup thread panicked"))
+                .collect();
+            all.sort_by_key(|(i, _)| *i);
+            all.into_iter().map(|(_, u)| u).collect()
+        });
+        writers.truncate(writer_count);
+        Fixture { reader, writers }
+    }
+
+    /// Who a client of `route` acts as.
+    fn actor(&self, route: Route, client: usize) -> &User {
+        match route {
+            Route::Cycle => &self.writers[client % self.writers.len()],
+            _ => &self.reader,
+        }
+    }
+}
+
+/// Registers and logs in `username`.
+fn user(host: &Host, username: &str) -> User {
+    let credentials = json!({ "username": username, "password": PASSWORD });
+    let registered = host.request(send("POST", "/api/auth/register", None, &credentials));
+    assert_eq!(
+        registered.status,
+        201,
+        "register {username}: {}",
+        body_text(&registered)
+    );
+    let logged_in = host.request(send("POST", "/api/auth/login", None, &credentials));
+    assert_eq!(
+        logged_in.status,
+        200,
+        "login {username}: {}",
+        body_text(&logged_in)
+    );
+    User {
+        id: registered.json()["id"].as_i64().expect("an id"),
+        username: username.to_string(),
+        token: logged_in.json()["access_token"]
+            .as_str()
+            .expect("a token")
+            .to_string(),
+    }
+}
+
+fn get(path: &str, token: Option<&str>) -> http::Request<Vec<u8>> {
+    let mut builder = http::Request::builder().method("GET").uri(path);
+    if let Some(token) = token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    builder.body(Vec::new()).expect("a well-formed request")
+}
+
+fn send(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &serde_json::Value,
+) -> http::Request<Vec<u8>> {
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    builder
+        .body(serde_json::to_vec(body).expect("JSON"))
+        .expect("a well-formed request")
+}
+
+fn body_text(response: &HostResponse) -> String {
+    let mut text = String::from_utf8_lossy(&response.body).into_owned();
+    if let Some(trap) = &response.trap {
+        text.push_str(&format!(" [trap: {trap}]"));
+    }
+    text
+}
+
+/// The HTTP requests of one iteration of `route` for `client`, with the status each
+/// must get.
+fn calls(fx: &Fixture, route: Route, client: usize) -> Vec<(http::Request<Vec<u8>>, u16)> {
+    let actor = fx.actor(route, client);
+    match route {
+        Route::Favorites => vec![(
+            get(
+                &format!("/api/users/{}/favorites", actor.id),
+                Some(&actor.token),
+            ),
+            200,
+        )],
+        Route::Health => vec![(get("/health", None), 200)],
+        Route::Live => vec![(get("/health/live", None), 200)],
+        Route::Search => vec![(get(&format!("/api/pokemon?q={SEARCH}"), None), 200)],
+        Route::Cycle => vec![
+            (
+                send(
+                    "POST",
+                    &format!("/api/users/{}/favorites", actor.id),
+                    Some(&actor.token),
+                    &json!({ "pokemon_id": CYCLE_POKEMON }),
+                ),
+                201,
+            ),
+            (
+                http::Request::builder()
+                    .method("DELETE")
+                    .uri(format!("/api/users/{}/favorites/{CYCLE_POKEMON}", actor.id))
+                    .header("authorization", format!("Bearer {}", actor.token))
+                    .body(Vec::new())
+                    .expect("a well-formed request"),
+                204,
+            ),
+        ],
+        Route::Login => vec![(
+            send(
+                "POST",
+                "/api/auth/login",
+                None,
+                &json!({ "username": actor.username, "password": PASSWORD }),
+            ),
+            200,
+        )],
+    }
+}
+
+fn component_iteration(
+    host: &Host,
+    fx: &Fixture,
+    route: Route,
+    client: usize,
+    samples: &mut Samples,
+) {
+    for (request, expected) in calls(fx, route, client) {
+        let is_post = request.method() == http::Method::POST;
+        let started = Instant::now();
+        let response = host.request(request);
+        let latency = started.elapsed();
+        let outcome = if response.status == expected && response.trap.is_none() {
+            if route == Route::Cycle && is_post {
+                samples.writes += 1;
+            }
+            Ok(())
+        } else {
+            Err(format!(
+                "status {} (expected {expected}): {}",
+                response.status,
+                body_text(&response)
+            ))
+        };
+        samples.record(latency, outcome);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The floor: the component's statements, natively
+
+/// One native "request": a fresh connection, these statements, and (login) a verify.
+#[derive(Debug, Clone)]
+struct FloorRequest {
+    statements: Vec<(String, Vec<Value>)>,
+    verify_password: bool,
+    /// Whether the request inserts a row (counted for the lost-writes check).
+    inserts: bool,
+}
+
+/// What one component request of a route did, as the host recorded it.
+struct Captured {
+    method: String,
+    statements: Vec<String>,
+    opens: usize,
+    variable_gets: usize,
+}
+
+/// A route with the statements its requests run and the floor built from them.
+struct RoutePlan {
+    route: Route,
+    captured: Vec<Captured>,
+    /// Per client, the floor requests of one iteration.
+    floor: Vec<Vec<FloorRequest>>,
+    /// Rows each statement returned in the floor's check run (client 0).
+    floor_rows: Vec<Vec<usize>>,
+}
+
+impl RoutePlan {
+    fn capture(host: &Host, db: &Path, fx: &Fixture, route: Route) -> RoutePlan {
+        let mut captured = Vec::new();
+        let mut component_items = None;
+        for (request, expected) in calls(fx, route, 0) {
+            let method = request.method().to_string();
+            let response = host.request(request);
+            assert_eq!(
+                response.status,
+                expected,
+                "{}: {}",
+                route.label(),
+                body_text(&response)
+            );
+            if matches!(route, Route::Favorites | Route::Search) {
+                component_items = response.json()["items"].as_array().map(Vec::len);
+            }
+            captured.push(Captured {
+                method,
+                statements: response.stats.sql().into_iter().map(String::from).collect(),
+                opens: response.stats.opens,
+                variable_gets: response.stats.variable_gets,
+            });
+        }
+        if route == Route::Favorites {
+            assert_eq!(
+                component_items,
+                Some(FAVORITES as usize),
+                "the list route must return all 50 favorites"
+            );
+        }
+
+        let clients = CLIENT_COUNTS.into_iter().max().unwrap_or(1);
+        let floor: Vec<Vec<FloorRequest>> = (0..clients)
+            .map(|client| {
+                let actor = fx.actor(route, client);
+                captured
+                    .iter()
+                    .filter(|c| !c.statements.is_empty())
+                    .map(|c| FloorRequest {
+                        statements: c
+                            .statements
+                            .iter()
+                            .map(|sql| (sql.clone(), floor_params(sql, actor)))
+                            .collect(),
+                        verify_password: route == Route::Login,
+                        inserts: c.statements.iter().any(|s| {
+                            s.trim_start()
+                                .get(..6)
+                                .is_some_and(|w| w.eq_ignore_ascii_case("insert"))
+                        }),
+                    })
+                    .collect()
+            })
+            .collect();
+
+        // Check the rebuilt parameters against SQLite's own count, and run the floor once
+        // so that a wrong parameter shows here rather than as a fast, empty floor.
+        let conn = rusqlite::Connection::open(db).expect("open the bench database");
+        for request in floor.iter().flatten() {
+            for (sql, params) in &request.statements {
+                let wanted = conn
+                    .prepare(sql)
+                    .unwrap_or_else(|e| panic!("the floor cannot prepare {sql:?}: {e}"))
+                    .parameter_count();
+                assert_eq!(
+                    wanted,
+                    params.len(),
+                    "the floor does not know the parameters of this statement of {}: \
+                     teach `floor_params` about it:\n{sql}",
+                    route.label()
+                );
+            }
+        }
+        drop(conn);
+        let floor_rows: Vec<Vec<usize>> = floor
+            .first()
+            .map(|requests| {
+                requests
+                    .iter()
+                    .map(|r| {
+                        floor_request(db, r).unwrap_or_else(|e| {
+                            panic!("the floor of {} failed its check run: {e}", route.label())
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(items) = component_items {
+            let most = floor_rows.iter().flatten().copied().max().unwrap_or(0);
+            assert!(
+                most >= items,
+                "the floor of {} returns {most} rows, the component showed {items} items",
+                route.label()
+            );
+        }
+        RoutePlan {
+            route,
+            captured,
+            floor,
+            floor_rows,
+        }
+    }
+
+    fn has_floor(&self) -> bool {
+        self.floor.first().is_some_and(|r| !r.is_empty())
+    }
+
+    fn floor_iteration(&self, db: &Path, client: usize, samples: &mut Samples) {
+        for request in &self.floor[client % self.floor.len()] {
+            let started = Instant::now();
+            let outcome = floor_request(db, request);
+            let latency = started.elapsed();
+            if outcome.is_ok() && request.inserts {
+                samples.writes += 1;
+            }
+            samples.record(latency, outcome.map(drop));
+        }
+    }
+}
+
+/// The parameters the component binds to `sql`, rebuilt from what the route is about:
+/// the acting user, the pokemon of the write cycle, the search text, the first page.
+/// Statements are recognised by a phrase; `RoutePlan::capture` checks the count.
+fn floor_params(sql: &str, actor: &User) -> Vec<Value> {
+    let s: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let user = Value::Integer(actor.id);
+    let pokemon = Value::Integer(CYCLE_POKEMON);
+    if s.contains("LEFT JOIN favorites") {
+        // The favorites page: user, after key (first page), limit + look-ahead.
+        vec![user, Value::Integer(0), Value::Integer(PAGE_ROWS)]
+    } else if s.contains("FROM pokemon WHERE id > ?1 AND name LIKE ?2") {
+        vec![
+            Value::Integer(0),
+            Value::Text(format!("{SEARCH}%")),
+            Value::Integer(PAGE_ROWS),
+        ]
+    } else if s.contains("username = ?1") {
+        vec![Value::Text(actor.username.clone())]
+    } else if s.contains("favorites") && s.contains("?2") {
+        // Adding (its check and its insert) and removing one favorite.
+        vec![user, pokemon]
+    } else if s.contains("?1") {
+        vec![user]
+    } else {
+        Vec::new()
+    }
+}
+
+/// One native request: returns the rows each statement gave.
+fn floor_request(db: &Path, request: &FloorRequest) -> Result<Vec<usize>, String> {
+    let conn = rusqlite::Connection::open(db).map_err(|e| format!("open: {e}"))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| format!("busy_timeout: {e}"))?;
+    let mut counts = Vec::with_capacity(request.statements.len());
+    let mut hash = None;
+    for (sql, params) in &request.statements {
+        let rows = run_statement(&conn, sql, params).map_err(|e| format!("{e}: {sql}"))?;
+        counts.push(rows.len());
+        if request.verify_password && hash.is_none() {
+            hash = rows.into_iter().flatten().find_map(|v| match v {
+                Value::Text(t) if t.starts_with("$argon2") => Some(t),
+                _ => None,
+            });
+        }
+    }
+    if request.verify_password {
+        let hash = hash.ok_or("no password hash among the rows")?;
+        let parsed = PasswordHash::new(&hash).map_err(|e| format!("hash: {e}"))?;
+        Argon2::default()
+            .verify_password(PASSWORD.as_bytes(), &parsed)
+            .map_err(|e| format!("verify: {e}"))?;
+    }
+    Ok(counts)
+}
+
+/// Runs one statement and collects every row as owned values, as the host does for the
+/// component.
+fn run_statement(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: &[Value],
+) -> rusqlite::Result<Vec<Vec<Value>>> {
+    let mut statement = conn.prepare(sql)?;
+    let columns = statement.column_count();
+    let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(
+            (0..columns)
+                .map(|i| row.get::<_, Value>(i))
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+        );
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Running a phase and summarising it
+
+#[derive(Default)]
+struct Samples {
+    latencies: Vec<Duration>,
+    errors: usize,
+    first_error: Option<String>,
+    /// Inserts acknowledged (a 201 from the component, a committed INSERT natively).
+    writes: usize,
+}
+
+impl Samples {
+    fn record(&mut self, latency: Duration, outcome: Result<(), String>) {
+        self.latencies.push(latency);
+        if let Err(e) = outcome {
+            self.errors += 1;
+            self.first_error.get_or_insert(e);
+        }
+    }
+
+    fn merge(&mut self, other: Samples) {
+        self.latencies.extend(other.latencies);
+        self.errors += other.errors;
+        self.writes += other.writes;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+    }
+}
+
+/// The requests of one timed run.
+struct Phase {
+    samples: Samples,
+    elapsed: Duration,
+}
+
+impl Phase {
+    fn requests(&self) -> usize {
+        self.samples.latencies.len()
+    }
+
+    fn per_second(&self) -> f64 {
+        self.requests() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The `q` quantile of latency in milliseconds (nearest rank).
+    fn percentile_ms(&self, q: f64) -> f64 {
+        let sorted = &self.samples.latencies;
+        if sorted.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+        sorted[rank - 1].as_secs_f64() * 1e3
+    }
+}
+
+/// Runs `iteration` on `clients` threads for `duration`, then lets each thread finish the
+/// iteration it is in. Requests/s counts every request over the whole wall time.
+fn run_phase(
+    clients: usize,
+    duration: Duration,
+    iteration: &(dyn Fn(usize, &mut Samples) + Sync),
+) -> Phase {
+    let stop = AtomicBool::new(false);
+    let barrier = Barrier::new(clients + 1);
+    std::thread::scope(|s| {
+        let threads: Vec<_> = (0..clients)
+            .map(|client| {
+                let (stop, barrier) = (&stop, &barrier);
+                s.spawn(move || {
+                    let mut samples = Samples::default();
+                    barrier.wait();
+                    while !stop.load(Ordering::Relaxed) {
+                        iteration(client, &mut samples);
+                    }
+                    samples
+                })
+            })
+            .collect();
+        barrier.wait();
+        let started = Instant::now();
+        std::thread::sleep(duration);
+        stop.store(true, Ordering::Relaxed);
+        let mut samples = Samples::default();
+        for thread in threads {
+            samples.merge(thread.join().expect("a client thread panicked"));
+        }
+        let elapsed = started.elapsed();
+        samples.latencies.sort_unstable();
+        Phase { samples, elapsed }
+    })
+}
+
+/// The favorites table as the lost-writes check sees it.
+struct WriteState {
+    rows: i64,
+    /// The AUTOINCREMENT sequence: it grows by exactly one per committed insert.
+    sequence: i64,
+}
+
+impl WriteState {
+    fn read(db: &Path) -> WriteState {
+        let conn = rusqlite::Connection::open(db).expect("open the bench database");
+        let rows = conn
+            .query_row("SELECT count(*) FROM favorites", [], |r| r.get(0))
+            .expect("count favorites");
+        let sequence = conn
+            .query_row(
+                "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'favorites'), 0)",
+                [],
+                |r| r.get(0),
+            )
+            .expect("read the favorites sequence");
+        WriteState { rows, sequence }
+    }
+}
+
+/// The outcome of one run of the write cycle (its warm-up included).
+struct WriteCheck {
+    who: &'static str,
+    clients: usize,
+    acknowledged: usize,
+    committed: i64,
+    leftover: i64,
+    errors: usize,
+}
+
+impl WriteCheck {
+    fn new(
+        who: &'static str,
+        clients: usize,
+        before: &WriteState,
+        after: &WriteState,
+        phases: &[&Phase],
+    ) -> WriteCheck {
+        WriteCheck {
+            who,
+            clients,
+            acknowledged: phases.iter().map(|p| p.samples.writes).sum(),
+            committed: after.sequence - before.sequence,
+            leftover: after.rows - before.rows,
+            errors: phases.iter().map(|p| p.samples.errors).sum(),
+        }
+    }
+
+    /// Acknowledged inserts that are not in the sequence (or the other way round).
+    fn lost(&self) -> i64 {
+        self.acknowledged as i64 - self.committed
+    }
+
+    fn ok(&self) -> bool {
+        self.errors == 0 && self.lost() == 0 && self.leftover == 0
+    }
+}
+
+struct Row {
+    route: Route,
+    clients: usize,
+    component: Phase,
+    floor: Option<Phase>,
+}
+
+impl Row {
+    fn ratio(&self) -> Option<f64> {
+        self.floor
+            .as_ref()
+            .map(|f| self.component.per_second() / f.per_second())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The extra figures
+
+struct Timing {
+    mean: Duration,
+    median: Duration,
+    runs: usize,
+}
+
+fn timing(mut runs: Vec<Duration>) -> Timing {
+    runs.sort_unstable();
+    let total: Duration = runs.iter().sum();
+    Timing {
+        mean: total / runs.len().max(1) as u32,
+        median: runs.get(runs.len() / 2).copied().unwrap_or_default(),
+        runs: runs.len(),
+    }
+}
+
+fn measure_instantiation(host: &Host) -> Timing {
+    for _ in 0..20 {
+        host.instantiate_idle();
+    }
+    timing(
+        (0..500)
+            .map(|_| {
+                let started = Instant::now();
+                host.instantiate_idle();
+                started.elapsed()
+            })
+            .collect(),
+    )
+}
+
+/// Argon2id verify natively, against the hash the component stored (so the parameters
+/// are the component's own), with the same `Argon2::default()` the component uses.
+fn measure_native_argon2(db: &Path, user_id: i64) -> (Timing, String) {
+    let conn = rusqlite::Connection::open(db).expect("open the bench database");
+    let hash: String = conn
+        .query_row(
+            "SELECT password_hash FROM users WHERE id = ?1",
+            [user_id],
+            |r| r.get(0),
+        )
+        .expect("the reader's hash");
+    let parsed = PasswordHash::new(&hash).expect("a PHC string");
+    let runs = (0..20)
+        .map(|_| {
+            let started = Instant::now();
+            Argon2::default()
+                .verify_password(PASSWORD.as_bytes(), &parsed)
+                .expect("the password verifies");
+            started.elapsed()
+        })
+        .collect();
+    // The PHC prefix names the algorithm and its parameters; the salt and hash stay out.
+    let params = hash.split('$').take(4).collect::<Vec<_>>().join("$");
+    (timing(runs), params)
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// The process's peak resident set, from /proc (Linux only).
+fn peak_rss_kib() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+// ---------------------------------------------------------------------------------------
+// The report
+
+struct Report<'a> {
+    seconds: f64,
+    host: &'a Host,
+    rows: &'a [Row],
+    plans: &'a [RoutePlan],
+    write_checks: &'a [WriteCheck],
+    instantiation: Timing,
+    native_argon2: (Timing, String),
+    load_before: &'a str,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+impl Report<'_> {
+    fn row(&self, route: Route, clients: usize) -> Option<&Row> {
+        self.rows
+            .iter()
+            .find(|r| r.route == route && r.clients == clients)
+    }
+
+    fn render(&self) -> String {
+        let mut out = String::new();
+        // `write!` to a String cannot fail.
+        let o = &mut out;
+        let _ = writeln!(o, "## pokefavs throughput: component vs native floor\n");
+        let _ = writeln!(
+            o,
+            "{:.1} s per route per client count; component `{}` on the test host \
+             (fresh instance per request); floor = the same SQL through rusqlite, a new \
+             connection per request, no wasm, no HTTP.\n",
+            self.seconds,
+            self.host.wasm_path().display()
+        );
+        let _ = writeln!(
+            o,
+            "| route | clients | req/s | p50 ms | p99 ms | errors | floor req/s | floor p50 ms | ratio |"
+        );
+        let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for row in self.rows {
+            let c = &row.component;
+            let (floor_rps, floor_p50, ratio) = match (&row.floor, row.ratio()) {
+                (Some(f), Some(r)) => (
+                    format!("{:.0}", f.per_second()),
+                    format!("{:.3}", f.percentile_ms(0.5)),
+                    format!("{r:.2}"),
+                ),
+                _ => ("—".into(), "—".into(), "—".into()),
+            };
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {:.3} | {:.3} | {} | {floor_rps} | {floor_p50} | {ratio} |",
+                row.route.label(),
+                row.clients,
+                rate(c.per_second()),
+                c.percentile_ms(0.5),
+                c.percentile_ms(0.99),
+                c.samples.errors,
+            );
+        }
+        let _ = writeln!(
+            o,
+            "\nreq/s counts HTTP requests (the write cycle is 2 per iteration: POST 201 + \
+             DELETE 204); latency is per request; the floor's errors are below if any."
+        );
+        for row in self.rows {
+            if let Some(e) = &row.component.samples.first_error {
+                let _ = writeln!(
+                    o,
+                    "- first error, {} x{}: {e}",
+                    row.route.label(),
+                    row.clients
+                );
+            }
+            if let Some(f) = &row.floor {
+                if f.samples.errors > 0 {
+                    let _ = writeln!(
+                        o,
+                        "- floor errors, {} x{}: {} (first: {})",
+                        row.route.label(),
+                        row.clients,
+                        f.samples.errors,
+                        f.samples.first_error.as_deref().unwrap_or("")
+                    );
+                }
+            }
+        }
+
+        self.render_targets(o);
+        self.render_writes(o);
+        self.render_extras(o);
+        self.render_statements(o);
+        out
+    }
+
+    fn render_targets(&self, o: &mut String) {
+        let _ = writeln!(
+            o,
+            "\n### Targets (32 clients)\n\n| check | value | target | met |\n|---|---|---|---|"
+        );
+        for route in Route::ALL {
+            let Some(row) = self.row(route, 32) else {
+                continue;
+            };
+            let Some(ratio) = row.ratio() else { continue };
+            let (target, met) = if route.is_read() {
+                ("≥ 0.33", if ratio >= 1.0 / 3.0 { "yes" } else { "NO" })
+            } else {
+                ("(recorded)", "—")
+            };
+            let _ = writeln!(
+                o,
+                "| {} component/floor | {ratio:.2} | {target} | {met} |",
+                route.label()
+            );
+        }
+    }
+
+    fn render_writes(&self, o: &mut String) {
+        let _ = writeln!(
+            o,
+            "\n### Writes: lost-write check (each run with its warm-up)\n\n\
+             | run | clients | inserts acknowledged | inserts committed | lost | rows left over | errors | ok |\n\
+             |---|---:|---:|---:|---:|---:|---:|---|"
+        );
+        for c in self.write_checks {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                c.who,
+                c.clients,
+                c.acknowledged,
+                c.committed,
+                c.lost(),
+                c.leftover,
+                c.errors,
+                if c.ok() { "yes" } else { "NO" }
+            );
+        }
+        let _ = writeln!(
+            o,
+            "\ncommitted = growth of the favorites AUTOINCREMENT sequence; lost = \
+             acknowledged − committed; every cycle deletes what it added, so no row may be \
+             left over."
+        );
+    }
+
+    fn render_extras(&self, o: &mut String) {
+        let wasm_bytes = std::fs::metadata(self.host.wasm_path())
+            .map(|m| m.len())
+            .unwrap_or(0);
+        let (native, params) = &self.native_argon2;
+        let login = self.row(Route::Login, 1).map(|r| &r.component);
+        let health = self.row(Route::Health, 1).map(|r| &r.component);
+        let _ = writeln!(o, "\n### Other figures\n");
+        let _ = writeln!(
+            o,
+            "- instantiation (instantiate + drop an idle instance): mean {:.1} µs, median \
+             {:.1} µs over {} runs, one thread",
+            self.instantiation.mean.as_secs_f64() * 1e6,
+            self.instantiation.median.as_secs_f64() * 1e6,
+            self.instantiation.runs
+        );
+        let _ = writeln!(
+            o,
+            "- `.wasm` size: {wasm_bytes} bytes ({:.1} KiB); compiling it took {:.2} s",
+            wasm_bytes as f64 / 1024.0,
+            self.host.compile_time().as_secs_f64()
+        );
+        let _ = writeln!(
+            o,
+            "- peak linear memory per instance: not measured (the test host has no hook for \
+             it). The bench process's peak RSS was {} (every instance at once, plus \
+             wasmtime, the compiled code and SQLite; not per instance). Login instances \
+             need at least the 19 MiB Argon2 block on top of the baseline.",
+            peak_rss_kib()
+                .map(|k| format!("{:.0} MiB", k as f64 / 1024.0))
+                .unwrap_or_else(|| "unknown".into())
+        );
+        if let (Some(login), Some(health)) = (login, health) {
+            let login_p50 = login.percentile_ms(0.5);
+            let argon2_in_component = login_p50 - health.percentile_ms(0.5);
+            let native_ms = ms(native.median);
+            let _ = writeln!(
+                o,
+                "- Argon2id verify ({params}): component ≈ {argon2_in_component:.1} ms \
+                 (login p50 {login_p50:.1} ms at 1 client minus GET /health p50), native \
+                 {native_ms:.1} ms (median of {}, mean {:.1} ms): wasm is {:.2}× native",
+                native.runs,
+                ms(native.mean),
+                argon2_in_component / native_ms
+            );
+        }
+        let _ = writeln!(
+            o,
+            "- machine: {} cores, `{}`; load average before the run: {}",
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(0),
+            cpu_model(),
+            self.load_before
+        );
+    }
+
+    fn render_statements(&self, o: &mut String) {
+        let _ = writeln!(
+            o,
+            "\n### What each request runs (from `HostResponse.stats`; rows as the floor saw them)\n"
+        );
+        for plan in self.plans {
+            let _ = writeln!(o, "- {}", plan.route.label());
+            let mut floor_rows = plan.floor_rows.iter();
+            for c in &plan.captured {
+                let rows = if c.statements.is_empty() {
+                    None
+                } else {
+                    floor_rows.next()
+                };
+                let _ = writeln!(
+                    o,
+                    "  - {}: {} open(s), {} variable get(s), {} statement(s)",
+                    c.method,
+                    c.opens,
+                    c.variable_gets,
+                    c.statements.len()
+                );
+                for (i, sql) in c.statements.iter().enumerate() {
+                    let n = rows
+                        .and_then(|r| r.get(i))
+                        .map(|n| format!("{n} row(s)"))
+                        .unwrap_or_default();
+                    let _ = writeln!(o, "    {}. `{}` {n}", i + 1, short_sql(sql));
+                }
+            }
+        }
+    }
+}
+
+/// Requests/s with as many decimals as a small number needs.
+fn rate(per_second: f64) -> String {
+    if per_second < 100.0 {
+        format!("{per_second:.1}")
+    } else {
+        format!("{per_second:.0}")
+    }
+}
+
+/// A statement on one line, cut short.
+fn short_sql(sql: &str) -> String {
+    let one_line = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut chars = one_line.chars();
+    let cut: String = chars.by_ref().take(90).collect();
+    if chars.next().is_some() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}

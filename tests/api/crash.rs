@@ -1,0 +1,647 @@
+//! Crash safety: a process serving writes is killed with SIGKILL mid-load, and the
+//! database file it leaves behind is whole (`PRAGMA integrity_check` is `ok`) and holds
+//! every write that was answered 2xx.
+//!
+//! The parent test, [`killed_writers_lose_no_acknowledged_write`], starts this same
+//! test binary as a child running only the ignored test [`child_writer`], which hosts
+//! the component on the database file and writes as fast as it can from two threads:
+//! favorites added, replaced and removed, users registered. Around every request the
+//! child appends to an acknowledgement log (plain `write` calls, so a line is in the
+//! kernel before the next request starts):
+//!
+//! - `I <key> <user> <op>` — the intent, written *before* the request is sent;
+//! - `A <key> <status>` — the answer, written *after* the component answered.
+//!
+//! Once enough writes are acknowledged the parent waits a time-derived extra delay and
+//! kills the child. It then checks a copy of the files (the database and its WAL, as
+//! the dead process left them): integrity, no orphan rows, and for every user the exact
+//! list that the acknowledged operations build. Each child thread owns its users, so a
+//! user has at most one operation in flight when the child dies: that one may or may
+//! not have been committed, and the list must equal either the model or the model with
+//! that single operation applied. Anything else — an acknowledged write missing, an
+//! unacknowledged or refused one present, a write applied twice — fails the test.
+//!
+//! This runs three times on the same file, so runs two and three start on the hot WAL
+//! of a killed process (recovery by the component itself) and continue the same model.
+
+use crate::helpers::TestApp;
+use crate::host::{temp_db, Host, HostConfig, StoreMode};
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const ENV_DB: &str = "POKEFAVS_CRASH_DB";
+const ENV_LOG: &str = "POKEFAVS_CRASH_LOG";
+const ENV_RUN: &str = "POKEFAVS_CRASH_RUN";
+/// The child's test, by its exact name in this binary.
+const CHILD_TEST: &str = "crash::child_writer";
+
+/// How many child runs (kills) on the same database file.
+const RUNS: u32 = 3;
+/// Acknowledged writes a child must have made in its run before it may be killed.
+const ACKS_BEFORE_KILL: usize = 50;
+/// Writer threads in the child; each owns its own users.
+const WRITER_THREADS: usize = 2;
+/// Operations per writer thread after which a child that was never killed stops.
+const MAX_OPS_PER_THREAD: usize = 100_000;
+/// New users per writer thread and run (each costs an Argon2 hash, and a login in
+/// every later run).
+const MAX_REGISTRATIONS_PER_THREAD: usize = 3;
+/// Pokémon ids the child writes: a small range, so adds and removes collide with lists.
+const POKEMON_RANGE: u64 = 40;
+
+// ---------------------------------------------------------------------------------
+// The log and its replay (shared by parent and child).
+
+/// One write, as logged in an intent line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Op {
+    Register,
+    Add(i64),
+    Remove(i64),
+    Replace(Vec<i64>),
+}
+
+impl Op {
+    fn encode(&self) -> String {
+        match self {
+            Op::Register => "register".to_string(),
+            Op::Add(id) => format!("add {id}"),
+            Op::Remove(id) => format!("remove {id}"),
+            Op::Replace(ids) if ids.is_empty() => "replace -".to_string(),
+            Op::Replace(ids) => format!(
+                "replace {}",
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            ),
+        }
+    }
+
+    fn decode(words: &[&str]) -> Option<Op> {
+        match words {
+            ["register"] => Some(Op::Register),
+            ["add", id] => id.parse().ok().map(Op::Add),
+            ["remove", id] => id.parse().ok().map(Op::Remove),
+            ["replace", "-"] => Some(Op::Replace(Vec::new())),
+            ["replace", ids] => ids
+                .split(',')
+                .map(|id| id.parse().ok())
+                .collect::<Option<Vec<i64>>>()
+                .map(Op::Replace),
+            _ => None,
+        }
+    }
+
+    /// The user's list after this operation took effect (`None` for a register: the
+    /// user comes into being with an empty list).
+    fn apply(&self, list: &[i64]) -> Vec<i64> {
+        match self {
+            Op::Register => Vec::new(),
+            Op::Add(id) if list.contains(id) => list.to_vec(),
+            Op::Add(id) => list.iter().copied().chain([*id]).collect(),
+            Op::Remove(id) => list.iter().copied().filter(|x| x != id).collect(),
+            Op::Replace(ids) => ids.clone(),
+        }
+    }
+}
+
+/// What one child run logged, replayed.
+#[derive(Debug, Default)]
+struct RunLog {
+    /// Operations answered 2xx (applied to the model, in log order).
+    acknowledged_ops: usize,
+    /// Operations answered otherwise (409, 404, 503): they must have changed nothing.
+    answered_not_2xx: usize,
+    /// Operations whose intent is logged but whose answer is not: at most one per user.
+    in_flight: Vec<(String, Op)>,
+    /// Unix milliseconds at which the child's write loop started.
+    loop_started_ms: Option<u128>,
+}
+
+/// Replays the complete lines of `text` (a partial last line was never acknowledged)
+/// onto `model`, and returns what the run did.
+fn replay(text: &str, model: &mut BTreeMap<String, Vec<i64>>) -> RunLog {
+    let mut run = RunLog::default();
+    let mut intents: HashMap<String, (String, Op)> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let complete = match text.rfind('\n') {
+        Some(end) => &text[..=end],
+        None => "",
+    };
+    for line in complete.lines() {
+        let words: Vec<&str> = line.split(' ').collect();
+        match words.as_slice() {
+            ["S", _run, ms] => run.loop_started_ms = ms.parse().ok(),
+            ["I", key, user, op @ ..] => {
+                let op = Op::decode(op).unwrap_or_else(|| panic!("bad intent line {line:?}"));
+                assert!(
+                    intents
+                        .insert(key.to_string(), (user.to_string(), op))
+                        .is_none(),
+                    "intent key {key} logged twice"
+                );
+                order.push(key.to_string());
+            }
+            ["A", key, status] => {
+                let status: u16 = status
+                    .parse()
+                    .unwrap_or_else(|_| panic!("bad answer line {line:?}"));
+                let (user, op) = intents
+                    .remove(*key)
+                    .unwrap_or_else(|| panic!("answer without an intent: {line:?}"));
+                if !(200..300).contains(&status) {
+                    run.answered_not_2xx += 1;
+                    continue;
+                }
+                run.acknowledged_ops += 1;
+                if op == Op::Register {
+                    assert!(
+                        model.insert(user.clone(), Vec::new()).is_none(),
+                        "{user} acknowledged as registered twice"
+                    );
+                } else {
+                    let list = model
+                        .get_mut(&user)
+                        .unwrap_or_else(|| panic!("a write for unknown user {user}: {line:?}"));
+                    *list = op.apply(list);
+                }
+            }
+            _ => panic!("unreadable log line {line:?}"),
+        }
+    }
+    for key in order {
+        if let Some((user, op)) = intents.remove(&key) {
+            assert!(
+                run.in_flight.iter().all(|(u, _)| *u != user),
+                "two operations in flight for {user}: the child's threads share a user"
+            );
+            run.in_flight.push((user, op));
+        }
+    }
+    run
+}
+
+/// Every user and their list, straight from the file at `path`. Fails on orphan
+/// favorites, on a damaged file, and on foreign-key violations.
+fn read_database(path: &Path) -> BTreeMap<String, Vec<i64>> {
+    let conn = rusqlite::Connection::open(path).expect("open the database after the crash");
+    let integrity: Vec<String> = conn
+        .prepare("PRAGMA integrity_check")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("integrity_check");
+    assert_eq!(integrity, ["ok"], "PRAGMA integrity_check after SIGKILL");
+    let fk_violations: i64 = conn
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .expect("foreign_key_check");
+    assert_eq!(fk_violations, 0, "foreign key violations after SIGKILL");
+    let mut state: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut users = conn.prepare("SELECT username FROM users").expect("users");
+    for name in users
+        .query_map([], |r| r.get::<_, String>(0))
+        .expect("users")
+    {
+        state.insert(name.expect("a username"), Vec::new());
+    }
+    let mut favorites = conn
+        .prepare(
+            "SELECT u.username, f.pokemon_id FROM favorites f
+             LEFT JOIN users u ON u.id = f.user_id ORDER BY f.id",
+        )
+        .expect("favorites");
+    let rows = favorites
+        .query_map([], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+        })
+        .expect("favorites");
+    for row in rows {
+        let (user, pokemon) = row.expect("a favorite");
+        let user = user.unwrap_or_else(|| panic!("favorite {pokemon} of a user that is gone"));
+        state.get_mut(&user).expect("listed above").push(pokemon);
+    }
+    state
+}
+
+/// Copies the database and its WAL as the killed process left them, so the check does
+/// not checkpoint the original: the next child must recover the hot WAL itself.
+fn snapshot(db: &Path, tag: &str) -> PathBuf {
+    let copy = temp_db(tag);
+    for suffix in ["", "-wal"] {
+        let from = with_suffix(db, suffix);
+        if from.exists() {
+            std::fs::copy(&from, with_suffix(&copy, suffix))
+                .unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+        }
+    }
+    copy
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.to_path_buf().into_os_string();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+fn unix_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis()
+}
+
+// ---------------------------------------------------------------------------------
+// The parent.
+
+/// Starts the child run `run` on `db`, logging to `log`; its output goes to `output`.
+fn spawn_child(db: &Path, log: &Path, run: u32, output: &Path) -> Child {
+    let out = File::create(output).expect("create the child's output file");
+    let err = out.try_clone().expect("clone the output file");
+    Command::new(std::env::current_exe().expect("the test binary"))
+        .args([CHILD_TEST, "--exact", "--ignored", "--nocapture"])
+        .args(["--test-threads", "1"])
+        .env(ENV_DB, db)
+        .env(ENV_LOG, log)
+        .env(ENV_RUN, run.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .spawn()
+        .expect("start the child test process")
+}
+
+/// Complete answer lines with a 2xx status in the log text.
+fn count_acks(text: &str) -> usize {
+    text.split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
+        .filter(|l| matches!(l.trim_end().split(' ').collect::<Vec<_>>().as_slice(), ["A", _, s] if s.starts_with('2')))
+        .count()
+}
+
+/// Cuts a partial last line, so the next run's lines start on a line of their own.
+fn drop_partial_line(log: &Path) {
+    let text = std::fs::read(log).expect("read the log");
+    let keep = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    if keep < text.len() {
+        OpenOptions::new()
+            .write(true)
+            .open(log)
+            .and_then(|f| f.set_len(keep as u64))
+            .expect("truncate the log");
+    }
+}
+
+#[test]
+fn killed_writers_lose_no_acknowledged_write() {
+    let started = Instant::now();
+    let db = temp_db("crash");
+    let log = with_suffix(&db, ".acks");
+    let output = with_suffix(&db, ".child-output");
+    File::create(&log).expect("create the acknowledgement log");
+    // The state every check starts from: users and their lists, as recovered.
+    let mut model: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut total_acknowledged = 0;
+
+    for run in 1..=RUNS {
+        let log_start = std::fs::metadata(&log).expect("log").len() as usize;
+        let spawned = Instant::now();
+        let mut child = spawn_child(&db, &log, run, &output);
+        let child_output = || std::fs::read_to_string(&output).unwrap_or_default();
+
+        // Wait for enough acknowledged writes of this run.
+        let deadline = spawned + Duration::from_secs(60);
+        loop {
+            let text = std::fs::read_to_string(&log).expect("read the log");
+            if count_acks(&text[log_start.min(text.len())..]) >= ACKS_BEFORE_KILL {
+                break;
+            }
+            if let Some(status) = child.try_wait().expect("poll the child") {
+                panic!(
+                    "run {run}: the child exited ({status}) before it was killed:\n{}",
+                    child_output()
+                );
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "run {run}: fewer than {ACKS_BEFORE_KILL} writes acknowledged in 60 s:\n{}",
+                    child_output()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // A little more load, for a time no one chose: the kill lands anywhere in a
+        // request (before, inside or after its transaction).
+        let extra = Duration::from_micros(u64::from(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .expect("clock")
+                .subsec_nanos()
+                % 250_000,
+        ));
+        std::thread::sleep(extra);
+        if let Some(status) = child.try_wait().expect("poll the child") {
+            panic!(
+                "run {run}: the child exited ({status}) before it was killed:\n{}",
+                child_output()
+            );
+        }
+        child.kill().expect("SIGKILL the child");
+        let killed_at = unix_ms();
+        let status = child.wait().expect("reap the child");
+        assert!(!status.success(), "run {run}: the child was not killed");
+
+        drop_partial_line(&log);
+        let text = std::fs::read_to_string(&log).expect("read the log");
+        let before = model.clone();
+        let replayed = replay(&text[log_start..], &mut model);
+        let copy = snapshot(&db, "crash-check");
+        let found = read_database(&copy);
+
+        // Every user: the model, or the model with its one in-flight operation applied.
+        let mut committed_in_flight = 0;
+        let mut expected_users: Vec<&String> = model.keys().collect();
+        for (user, op) in &replayed.in_flight {
+            let Some(listed) = found.get(user) else {
+                assert!(
+                    *op == Op::Register,
+                    "run {run}: user {user} is gone (in flight: {op:?})"
+                );
+                continue;
+            };
+            let acknowledged = model.get(user).cloned();
+            let with_op = op.apply(acknowledged.as_deref().unwrap_or(&[]));
+            if *op == Op::Register {
+                expected_users.push(user);
+                assert!(acknowledged.is_none(), "{user} registered twice");
+                assert_eq!(
+                    listed, &with_op,
+                    "run {run}: {user} registered unacknowledged"
+                );
+                committed_in_flight += 1;
+            } else if Some(listed) != acknowledged.as_ref() {
+                assert_eq!(
+                    listed, &with_op,
+                    "run {run}: {user}'s list is neither the acknowledged one {acknowledged:?} \
+                     nor that with the in-flight {op:?}"
+                );
+                committed_in_flight += 1;
+            }
+        }
+        let in_flight_users: Vec<&String> = replayed.in_flight.iter().map(|(u, _)| u).collect();
+        for (user, list) in &model {
+            if in_flight_users.contains(&user) {
+                continue;
+            }
+            let listed = found.get(user).unwrap_or_else(|| {
+                panic!("run {run}: user {user} was acknowledged but is not in the database")
+            });
+            assert_eq!(
+                listed,
+                list,
+                "run {run}: {user}'s list differs from the acknowledged writes \
+                 (at the start of the run it was {:?})",
+                before.get(user)
+            );
+        }
+        let mut found_users: Vec<&String> = found.keys().collect();
+        found_users.sort();
+        expected_users.sort();
+        assert_eq!(
+            found_users, expected_users,
+            "run {run}: the users in the database are the acknowledged ones"
+        );
+        // What the next run starts from: the state found, now known to be right.
+        model = found;
+        total_acknowledged += replayed.acknowledged_ops;
+
+        let loop_ms = replayed
+            .loop_started_ms
+            .map(|s| killed_at.saturating_sub(s))
+            .unwrap_or(0);
+        let rate = replayed.acknowledged_ops as f64 / (loop_ms.max(1) as f64 / 1000.0);
+        eprintln!(
+            "crash run {run}: killed {:.0} ms after spawn ({loop_ms} ms of writing, \
+             {extra:?} after the {ACKS_BEFORE_KILL}th ack); {} writes acknowledged \
+             ({rate:.0}/s), {} refused, {} in flight of which {committed_in_flight} committed; \
+             {} users; integrity ok; lost 0",
+            spawned.elapsed().as_secs_f64() * 1000.0,
+            replayed.acknowledged_ops,
+            replayed.answered_not_2xx,
+            replayed.in_flight.len(),
+            model.len(),
+        );
+        let _ = std::fs::remove_file(&copy);
+        let _ = std::fs::remove_file(with_suffix(&copy, "-wal"));
+    }
+
+    // The file itself, opened after the last crash (this checkpoints it), agrees too.
+    assert_eq!(
+        read_database(&db),
+        model,
+        "the original file after the last kill"
+    );
+    eprintln!(
+        "crash: {RUNS} SIGKILLs, {total_acknowledged} acknowledged writes, 0 lost, in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// The child.
+
+/// A tiny deterministic generator, seeded per thread from the clock.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// The acknowledgement log, shared by the child's threads. Each line goes out in one
+/// `write` on an `O_APPEND` file: once `line` returns, the line survives a SIGKILL.
+struct AckLog(Mutex<File>);
+
+impl AckLog {
+    fn line(&self, text: String) {
+        let mut file = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        file.write_all(format!("{text}\n").as_bytes())
+            .and_then(|()| file.flush())
+            .expect("append to the acknowledgement log");
+    }
+}
+
+/// A user this child writes for, with the list the answers so far imply.
+struct Owned {
+    user: crate::helpers::TestUser,
+    list: Vec<i64>,
+}
+
+/// One writer thread: its users, a random mix of writes, every answer checked against
+/// the thread's own model before it is logged.
+fn writer(app: &TestApp, log: &AckLog, run: u32, thread: usize, mut users: Vec<Owned>) {
+    let seed = (unix_ms() as u64) ^ (u64::from(run) << 32) ^ ((thread as u64 + 1) << 48);
+    let mut rng = Rng(seed | 1);
+    let mut registered = 0;
+    for seq in 0..MAX_OPS_PER_THREAD {
+        let key = format!("{run}.{thread}.{seq}");
+        let roll = rng.below(100);
+        if users.is_empty() || (roll < 2 && registered < MAX_REGISTRATIONS_PER_THREAD) {
+            registered += 1;
+            let username = format!("c{run}t{thread}n{registered}");
+            log.line(format!("I {key} {username} register"));
+            let password = format!("{username}-password");
+            let response = app.register(&username, &password);
+            log.line(format!("A {key} {}", response.status));
+            match response.status {
+                201 => {
+                    let login = app.login(&username, &password);
+                    assert_eq!(login.status, 200, "login {username}: {}", login.text());
+                    users.push(Owned {
+                        user: crate::helpers::TestUser {
+                            id: response.json()["id"].as_i64().expect("an id"),
+                            username,
+                            password,
+                            token: login.json()["access_token"]
+                                .as_str()
+                                .expect("a token")
+                                .to_string(),
+                        },
+                        list: Vec::new(),
+                    });
+                }
+                503 => {}
+                other => panic!("register {username}: {other} {}", response.text()),
+            }
+            continue;
+        }
+        let pick = rng.below(users.len() as u64) as usize;
+        let owned = &mut users[pick];
+        let op = match roll {
+            2..=49 => Op::Add(1 + rng.below(POKEMON_RANGE) as i64),
+            50..=84 if !owned.list.is_empty() && rng.below(4) != 0 => {
+                Op::Remove(owned.list[rng.below(owned.list.len() as u64) as usize])
+            }
+            50..=84 => Op::Remove(1 + rng.below(POKEMON_RANGE) as i64),
+            _ => {
+                let mut ids: Vec<i64> = Vec::new();
+                for _ in 0..rng.below(7) {
+                    let id = 1 + rng.below(POKEMON_RANGE) as i64;
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                Op::Replace(ids)
+            }
+        };
+        log.line(format!("I {key} {} {}", owned.user.username, op.encode()));
+        let (response, expected) = match &op {
+            Op::Add(id) => (
+                app.add_favorite(&owned.user, *id),
+                if owned.list.contains(id) { 409 } else { 201 },
+            ),
+            Op::Remove(id) => (
+                app.remove_favorite(&owned.user, *id),
+                if owned.list.contains(id) { 204 } else { 404 },
+            ),
+            Op::Replace(ids) => (app.replace_favorites(&owned.user, ids), 200),
+            Op::Register => unreachable!("handled above"),
+        };
+        log.line(format!("A {key} {}", response.status));
+        assert!(
+            response.status == expected || response.status == 503,
+            "{} {op:?}: expected {expected}, got {} {}",
+            owned.user.username,
+            response.status,
+            response.text()
+        );
+        if (200..300).contains(&response.status) {
+            owned.list = op.apply(&owned.list);
+        }
+    }
+}
+
+/// The child half of [`killed_writers_lose_no_acknowledged_write`]; does nothing useful
+/// on its own, and refuses to run without the parent's environment.
+#[test]
+#[ignore = "the child process of crash::killed_writers_lose_no_acknowledged_write"]
+fn child_writer() {
+    let (Some(db), Some(log), Some(run)) = (
+        std::env::var_os(ENV_DB),
+        std::env::var_os(ENV_LOG),
+        std::env::var(ENV_RUN)
+            .ok()
+            .and_then(|r| r.parse::<u32>().ok()),
+    ) else {
+        panic!(
+            "{CHILD_TEST} is the child process of crash::killed_writers_lose_no_acknowledged_write \
+             and needs {ENV_DB}, {ENV_LOG} and {ENV_RUN}: run the parent test instead \
+             (`cargo test --test api -- crash`)"
+        );
+    };
+    let log_path = PathBuf::from(log);
+    // Users that earlier runs registered: whoever can still log in is theirs to write.
+    let previous = std::fs::read_to_string(&log_path).expect("read the acknowledgement log");
+    let mut earlier: Vec<String> = Vec::new();
+    for line in previous.lines() {
+        if let ["I", _, user, "register"] = line.split(' ').collect::<Vec<_>>().as_slice() {
+            earlier.push(user.to_string());
+        }
+    }
+    let log = AckLog(Mutex::new(
+        OpenOptions::new()
+            .append(true)
+            .open(&log_path)
+            .expect("open the acknowledgement log"),
+    ));
+    let app = TestApp {
+        host: Host::new(HostConfig::new(PathBuf::from(db))).expect("the host starts"),
+        mode: StoreMode::Local,
+    };
+    let mut per_thread: Vec<Vec<Owned>> = (0..WRITER_THREADS).map(|_| Vec::new()).collect();
+    for (index, username) in earlier.into_iter().enumerate() {
+        let password = format!("{username}-password");
+        let login = app.login(&username, &password);
+        if login.status != 200 {
+            continue; // its registration was in flight and did not commit
+        }
+        let token = login.json()["access_token"]
+            .as_str()
+            .expect("a token")
+            .to_string();
+        let me = app.me(&token).json();
+        let user = crate::helpers::TestUser {
+            id: me["id"].as_i64().expect("an id"),
+            username,
+            password,
+            token,
+        };
+        let listed = app.get(
+            &format!("/api/users/{}/favorites?limit=200", user.id),
+            Some(&user.token),
+        );
+        assert_eq!(listed.status, 200, "{}", listed.text());
+        let list = listed.json()["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["pokemon_id"].as_i64().expect("an id"))
+            .collect();
+        per_thread[index % WRITER_THREADS].push(Owned { user, list });
+    }
+    log.line(format!("S {run} {}", unix_ms()));
+    std::thread::scope(|scope| {
+        for (thread, users) in per_thread.into_iter().enumerate() {
+            let (app, log) = (&app, &log);
+            scope.spawn(move || writer(app, log, run, thread, users));
+        }
+    });
+}
