@@ -21,5 +21,6 @@ mod migrations;
 mod openapi;
 mod pokemon;
 mod routing;
+mod statements;
 mod transactions;
 mod users;
