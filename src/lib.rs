@@ -35,7 +35,7 @@ use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
 /// The OpenAPI 3.1 description of this API, served as written.
-pub const OPENAPI: &str = include_str!("../openapi.json");
+pub const OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.json"));
 
 // Only the wasm build exports the handler: a native build (unit tests) has no Spin host
 // to call it, and the export's name is not a valid native symbol.
