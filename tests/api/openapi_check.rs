@@ -133,7 +133,6 @@ pub fn validate_response<N: AsRef<str>, V: AsRef<str>>(
     body: &[u8],
 ) -> Result<(), String> {
     let path = strip_query(concrete_path);
-    let method = method.to_ascii_uppercase();
     let what = format!("{method} {path} -> {status}");
     let check = |response: &Value| {
         check_response(doc, response, content_type, headers, body)
@@ -147,9 +146,11 @@ pub fn validate_response<N: AsRef<str>, V: AsRef<str>>(
         return check(component(doc, "responses", "NotFound")?);
     };
     let item = resolve(doc, &doc["paths"][&template])?;
+    // Methods are case-sensitive (RFC 9110 §9.1): `get` is not `GET`, and gets a 405.
+    let documented_spelling = !method.bytes().any(|b| b.is_ascii_lowercase());
     let operation = match item.get(method.to_ascii_lowercase()) {
-        Some(operation) => Some(resolve(doc, operation)?),
-        None => None,
+        Some(operation) if documented_spelling => Some(resolve(doc, operation)?),
+        _ => None,
     };
 
     if let Some(why) = broken_path_param(doc, item, operation, &template, path)? {
