@@ -7,8 +7,9 @@
 //! ```
 //!
 //! `BENCH_SECONDS` (default 3) is the measured time of each route at each client count;
-//! the whole run takes about 20 times that, plus setup. Progress goes to stderr, the
-//! report (Markdown, ready to paste) to stdout.
+//! the whole run takes about 25 times that, plus setup. `BENCH_ONLY=favorites,login`
+//! runs only those routes (`favorites`, `health`, `search`, `writes`, `login`, `live`).
+//! Progress goes to stderr, the report (Markdown, ready to paste) to stdout.
 //!
 //! What it measures, on one fresh database holding a user with 50 favorites:
 //!
@@ -24,11 +25,15 @@
 //!   connection per request with a 5 s busy timeout, as Spin opens one per request, and
 //!   for login a native Argon2id verify with the same parameters. The ratio
 //!   component/floor says how much of the native speed the component keeps.
+//! - CPU time per request (the process's user + system time over a run, divided by its
+//!   requests) for both, which depends far less than requests/s on what else the
+//!   machine is running.
 //! - The writes (each add + delete cycle runs on a user of its own per client) are
 //!   checked after each run: no error, every acknowledged insert in the table's
 //!   AUTOINCREMENT sequence (none lost), no row left over.
-//! - Instantiation cost (instantiate + drop an idle instance), the `.wasm` size, memory,
-//!   Argon2id in the component vs natively, and the machine.
+//! - Instantiation cost (instantiate + drop an idle instance), the `.wasm` size, memory
+//!   (the host has no per-instance hook, so: the resident set's rise during each run at
+//!   32 clients, per client), Argon2id in the component vs natively, and the machine.
 
 #[path = "../tests/api/host/mod.rs"]
 mod host;
@@ -74,8 +79,10 @@ fn main() {
     let fx = Fixture::new(&host);
 
     progress("capturing each route's statements");
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let plans: Vec<RoutePlan> = Route::ALL
         .iter()
+        .filter(|route| only.is_empty() || only.split(',').any(|k| k.trim() == route.key()))
         .map(|&route| RoutePlan::capture(&host, &db, &fx, route))
         .collect();
 
@@ -145,6 +152,12 @@ fn main() {
         load_before: load_before.trim(),
     };
     print!("{}", report.render());
+    drop(host);
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = db.clone().into_os_string();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
     if write_checks.iter().any(|c| !c.ok()) {
         eprintln!("the write check failed: see the report");
         std::process::exit(1);
@@ -177,6 +190,18 @@ impl Route {
         Route::Login,
         Route::Live,
     ];
+
+    /// The name `BENCH_ONLY` knows the route by.
+    fn key(self) -> &'static str {
+        match self {
+            Route::Favorites => "favorites",
+            Route::Health => "health",
+            Route::Search => "search",
+            Route::Cycle => "writes",
+            Route::Login => "login",
+            Route::Live => "live",
+        }
+    }
 
     fn label(self) -> &'static str {
         match self {
@@ -661,6 +686,10 @@ impl Samples {
 struct Phase {
     samples: Samples,
     elapsed: Duration,
+    /// CPU time the whole process spent during the run (user, system), if readable.
+    cpu: Option<(Duration, Duration)>,
+    /// How far the resident set rose above where it was when the run began.
+    rss_rise_kib: Option<u64>,
 }
 
 impl Phase {
@@ -670,6 +699,20 @@ impl Phase {
 
     fn per_second(&self) -> f64 {
         self.requests() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// CPU microseconds per request and the share of it spent in the kernel. Unlike
+    /// requests/s, this barely depends on what else the machine is running.
+    fn cpu_per_request(&self) -> Option<(f64, f64)> {
+        let (user, system) = self.cpu?;
+        let total = (user + system).as_secs_f64();
+        if self.requests() == 0 || total == 0.0 {
+            return None;
+        }
+        Some((
+            total * 1e6 / self.requests() as f64,
+            system.as_secs_f64() / total,
+        ))
     }
 
     /// The `q` quantile of latency in milliseconds (nearest rank).
@@ -706,17 +749,39 @@ fn run_phase(
                 })
             })
             .collect();
+        let cpu_before = process_cpu();
+        let rss_before = rss_kib();
+        let mut rss_peak = rss_before;
         barrier.wait();
         let started = Instant::now();
-        std::thread::sleep(duration);
+        // Sample the resident set while the clients run: its rise, shared by the
+        // clients, is what each in-flight request holds.
+        while let Some(left) = duration.checked_sub(started.elapsed()) {
+            std::thread::sleep(left.min(Duration::from_millis(5)));
+            rss_peak = rss_peak.max(rss_kib());
+        }
         stop.store(true, Ordering::Relaxed);
         let mut samples = Samples::default();
         for thread in threads {
             samples.merge(thread.join().expect("a client thread panicked"));
         }
         let elapsed = started.elapsed();
+        let cpu = match (cpu_before, process_cpu()) {
+            (Some((u0, s0)), Some((u1, s1))) => {
+                Some((u1.saturating_sub(u0), s1.saturating_sub(s0)))
+            }
+            _ => None,
+        };
         samples.latencies.sort_unstable();
-        Phase { samples, elapsed }
+        Phase {
+            samples,
+            elapsed,
+            cpu,
+            rss_rise_kib: match (rss_before, rss_peak) {
+                (Some(before), Some(peak)) => Some(peak.saturating_sub(before)),
+                _ => None,
+            },
+        }
     })
 }
 
@@ -869,6 +934,27 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
+/// The CPU time this process has used so far (user, system), from /proc (Linux only;
+/// kernel ticks of 10 ms, fine over a run of seconds).
+fn process_cpu() -> Option<(Duration, Duration)> {
+    const TICKS_PER_SECOND: u64 = 100; // USER_HZ, 100 on every Linux we run on
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces:
+    // state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    let to_duration = |t: u64| Duration::from_millis(t * 1000 / TICKS_PER_SECOND);
+    Some((to_duration(ticks(11)?), to_duration(ticks(12)?)))
+}
+
+/// The process's resident set now, from /proc (Linux only; 4 KiB pages).
+fn rss_kib() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4)
+}
+
 /// The process's peak resident set, from /proc (Linux only).
 fn peak_rss_kib() -> Option<u64> {
     std::fs::read_to_string("/proc/self/status")
@@ -973,6 +1059,7 @@ impl Report<'_> {
             }
         }
 
+        self.render_cpu(o);
         self.render_targets(o);
         self.render_writes(o);
         self.render_extras(o);
@@ -980,10 +1067,46 @@ impl Report<'_> {
         out
     }
 
+    fn render_cpu(&self, o: &mut String) {
+        let _ = writeln!(
+            o,
+            "\n### CPU per request (the whole process, user + system)\n\n\
+             | route | clients | component µs/req | kernel share | floor µs/req | kernel share | CPU ratio |\n\
+             |---|---:|---:|---:|---:|---:|---:|"
+        );
+        let cell = |p: Option<&Phase>| match p.and_then(Phase::cpu_per_request) {
+            Some((us, sys)) => (format!("{us:.0}"), format!("{:.0} %", sys * 100.0)),
+            None => ("—".into(), "—".into()),
+        };
+        for row in self.rows {
+            let (c_us, c_sys) = cell(Some(&row.component));
+            let (f_us, f_sys) = cell(row.floor.as_ref());
+            let ratio = match (
+                row.component.cpu_per_request(),
+                row.floor.as_ref().and_then(Phase::cpu_per_request),
+            ) {
+                (Some((c, _)), Some((f, _))) => format!("{:.1}×", c / f),
+                _ => "—".into(),
+            };
+            let _ = writeln!(
+                o,
+                "| {} | {} | {c_us} | {c_sys} | {f_us} | {f_sys} | {ratio} |",
+                row.route.label(),
+                row.clients
+            );
+        }
+        let _ = writeln!(
+            o,
+            "\nCPU ratio = component CPU per request / floor CPU per request: what a request \
+             costs the machine, whatever else is running on it."
+        );
+    }
+
     fn render_targets(&self, o: &mut String) {
         let _ = writeln!(
             o,
-            "\n### Targets (32 clients)\n\n| check | value | target | met |\n|---|---|---|---|"
+            "\n### Targets (32 clients)\n\n\
+             | check | value | target | met | from CPU per request |\n|---|---|---|---|---|"
         );
         for route in Route::ALL {
             let Some(row) = self.row(route, 32) else {
@@ -995,12 +1118,25 @@ impl Report<'_> {
             } else {
                 ("(recorded)", "—")
             };
+            let by_cpu = match (
+                row.component.cpu_per_request(),
+                row.floor.as_ref().and_then(Phase::cpu_per_request),
+            ) {
+                (Some((c, _)), Some((f, _))) => format!("{:.2}", f / c),
+                _ => "—".into(),
+            };
             let _ = writeln!(
                 o,
-                "| {} component/floor | {ratio:.2} | {target} | {met} |",
+                "| {} component/floor | {ratio:.2} | {target} | {met} | {by_cpu} |",
                 route.label()
             );
         }
+        let _ = writeln!(
+            o,
+            "\nThe last column is floor CPU per request / component CPU per request: the \
+             throughput ratio the two would have on a machine of their own, less sensitive \
+             to whatever else is running."
+        );
     }
 
     fn render_writes(&self, o: &mut String) {
@@ -1056,14 +1192,37 @@ impl Report<'_> {
         );
         let _ = writeln!(
             o,
-            "- peak linear memory per instance: not measured (the test host has no hook for \
-             it). The bench process's peak RSS was {} (every instance at once, plus \
-             wasmtime, the compiled code and SQLite; not per instance). Login instances \
-             need at least the 19 MiB Argon2 block on top of the baseline.",
+            "- peak linear memory per instance: not measured exactly (the test host has no \
+             hook for it: a `wasmtime::ResourceLimiter` on each `Store` that keeps the \
+             largest `desired` size `memory_growing` is asked for, reported in \
+             `RequestStats`, would give it). Estimate from the process's resident set: its \
+             rise during each run at 32 clients, divided by 32 (in-flight instances plus \
+             per-thread allocator arenas and SQLite caches; the floor's column shows what \
+             is not wasm). The bench process's peak RSS was {}.",
             peak_rss_kib()
                 .map(|k| format!("{:.0} MiB", k as f64 / 1024.0))
                 .unwrap_or_else(|| "unknown".into())
         );
+        let _ = writeln!(
+            o,
+            "\n  | route (32 clients) | component RSS rise / client | floor RSS rise / client |\n  \
+             |---|---:|---:|"
+        );
+        let per_client = |p: Option<&Phase>, clients: usize| {
+            p.and_then(|p| p.rss_rise_kib)
+                .map(|k| format!("{:.1} MiB", k as f64 / 1024.0 / clients as f64))
+                .unwrap_or_else(|| "—".into())
+        };
+        for row in self.rows.iter().filter(|r| r.clients == 32) {
+            let _ = writeln!(
+                o,
+                "  | {} | {} | {} |",
+                row.route.label(),
+                per_client(Some(&row.component), row.clients),
+                per_client(row.floor.as_ref(), row.clients)
+            );
+        }
+        let _ = writeln!(o);
         if let (Some(login), Some(health)) = (login, health) {
             let login_p50 = login.percentile_ms(0.5);
             let argon2_in_component = login_p50 - health.percentile_ms(0.5);

@@ -5,7 +5,7 @@
 //! change inside a transaction), then everything else inside `BEGIN IMMEDIATE`, where the
 //! version is read again so that two requests racing on a fresh database migrate it once.
 
-use super::tx::{self, Begin};
+use super::tx;
 use super::{classify, execute, warn, DbError};
 use spin_sdk::sqlite3::Connection;
 
@@ -32,20 +32,18 @@ pub fn ensure_schema(conn: &Connection) -> Result<i64, DbError> {
             )),
         }
     }
-    let migrated = tx::run(conn, Begin::Immediate, |tx| {
+    tx::run(conn, |tx| {
         // Another request may have migrated while this one waited for the write lock.
-        let version = tx.query("PRAGMA user_version", &[])?;
-        if first_int(&version)? >= SCHEMA_VERSION {
+        if first_int(&tx.query("PRAGMA user_version", &[])?)? >= SCHEMA_VERSION {
             return Ok(());
         }
         for statement in statements.iter().filter(|s| !is_best_effort(s)) {
-            tx.query(statement, &[])?;
+            tx.query(statement, &[]).map_err(|err| match err {
+                DbError::Unavailable(why) => DbError::Unavailable(why),
+                other => DbError::Other(format!("{MIGRATION_FAILED} {SCHEMA_VERSION}: {other}")),
+            })?;
         }
         Ok(())
-    });
-    migrated.map_err(|err| match err {
-        crate::error::ApiError::DatabaseUnavailable(why) => DbError::Unavailable(why),
-        other => DbError::Other(format!("{MIGRATION_FAILED} {SCHEMA_VERSION}: {other:?}")),
     })?;
     user_version(conn)
 }

@@ -163,9 +163,8 @@ impl Db {
 
     /// Runs `work` inside `BEGIN IMMEDIATE … COMMIT`; any error rolls it back.
     ///
-    /// IMMEDIATE takes the write lock up front, so a concurrent writer waits on the busy
-    /// timeout instead of failing later with a lock upgrade that cannot be retried.
-    /// Foreign keys are switched on first: SQLite ignores that PRAGMA inside a transaction.
+    /// Foreign keys are switched on first: SQLite ignores that PRAGMA inside a
+    /// transaction, and a libSQL server starts every connection with them off.
     pub fn write<T>(
         &self,
         work: impl FnOnce(&Tx) -> crate::error::Result<T>,
@@ -175,15 +174,7 @@ impl Db {
             execute(conn, "PRAGMA foreign_keys = ON", &[])?;
             self.foreign_keys_on.set(true);
         }
-        tx::run(conn, tx::Begin::Immediate, work)
-    }
-
-    /// Runs `work` inside `BEGIN … COMMIT`, so several reads see one snapshot.
-    pub fn read<T>(
-        &self,
-        work: impl FnOnce(&Tx) -> crate::error::Result<T>,
-    ) -> crate::error::Result<T> {
-        tx::run(self.conn()?, tx::Begin::Deferred, work)
+        tx::run(conn, work)
     }
 }
 

@@ -1,24 +1,18 @@
-//! The transaction helper: `BEGIN` … `COMMIT`, or `ROLLBACK` on every other way out.
+//! The transaction helper: `BEGIN IMMEDIATE` … `COMMIT`, or `ROLLBACK` on every other
+//! way out.
 //!
-//! Work runs in a closure that receives a [`Tx`]. A `Tx` can run statements but cannot
-//! begin, commit, roll back or nest, so the only place a transaction starts and ends is
-//! [`run`]. If the closure fails, or `COMMIT` itself fails, the transaction is rolled back;
-//! a failed `ROLLBACK` is logged and never hides the error that caused it. If the guest
-//! traps instead, Spin drops the instance and its connection, and SQLite rolls the open
-//! transaction back (the tests prove it).
+//! Work runs in a closure that receives a [`Tx`]. A `Tx` runs statements but refuses
+//! transaction control (`BEGIN`, `COMMIT`, `ROLLBACK`, savepoints), so the only place a
+//! transaction starts and ends is [`run`]. If the closure fails, or `COMMIT` itself
+//! fails, the transaction is rolled back; a failed `ROLLBACK` is logged and never hides
+//! the error that caused it. If the guest traps instead, Spin drops the instance and its
+//! connection, and SQLite rolls the open transaction back (the tests prove it).
+//!
+//! Only writes need it: every read in this API is a single statement, which SQLite runs
+//! on one snapshot by itself, so no route pays for `BEGIN` and `COMMIT` on a read.
 
 use super::{execute, warn, DbError, Rows, Value};
-use crate::error::Result;
 use spin_sdk::sqlite3::Connection;
-
-/// How a transaction takes its locks.
-#[derive(Clone, Copy)]
-pub enum Begin {
-    /// `BEGIN`: a read snapshot.
-    Deferred,
-    /// `BEGIN IMMEDIATE`: the write lock, taken up front.
-    Immediate,
-}
 
 /// Statements inside an open transaction.
 pub struct Tx<'c> {
@@ -28,17 +22,25 @@ pub struct Tx<'c> {
 impl Tx<'_> {
     /// Runs one statement inside the transaction.
     pub fn query(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+        if is_transaction_control(sql) {
+            return Err(DbError::Other(format!(
+                "transaction control inside a transaction: {sql}"
+            )));
+        }
         execute(self.conn, sql, params)
     }
 }
 
-/// Runs `work` in a transaction on `conn`: committed if it succeeds, rolled back if not.
-pub fn run<T>(conn: &Connection, begin: Begin, work: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-    let begin_sql = match begin {
-        Begin::Deferred => "BEGIN",
-        Begin::Immediate => "BEGIN IMMEDIATE",
-    };
-    execute(conn, begin_sql, &[])?;
+/// Runs `work` in a write transaction on `conn`: committed if it succeeds, rolled back
+/// if not. `E` is the caller's error type: the store's `ApiError`, the migration's
+/// `DbError`.
+pub fn run<T, E: From<DbError>>(
+    conn: &Connection,
+    work: impl FnOnce(&Tx) -> Result<T, E>,
+) -> Result<T, E> {
+    // IMMEDIATE takes the write lock up front, so a concurrent writer waits on the busy
+    // timeout instead of failing later with a lock upgrade that cannot be retried.
+    execute(conn, "BEGIN IMMEDIATE", &[])?;
     let outcome = work(&Tx { conn }).and_then(|value| {
         execute(conn, "COMMIT", &[])?;
         Ok(value)
@@ -54,5 +56,36 @@ fn rollback(conn: &Connection) {
         // After some failures (a failed COMMIT on I/O error, say) SQLite has already rolled
         // back and says "no transaction is active": nothing is left open either way.
         warn(&format!("rollback failed: {err}"));
+    }
+}
+
+fn is_transaction_control(sql: &str) -> bool {
+    let first = sql.split_whitespace().next().unwrap_or("");
+    ["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"]
+        .iter()
+        .any(|word| first.eq_ignore_ascii_case(word))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn statements_inside_a_transaction_cannot_end_it() {
+        for sql in [
+            "COMMIT",
+            "rollback",
+            "BEGIN IMMEDIATE",
+            " end",
+            "SAVEPOINT a",
+            "RELEASE a",
+        ] {
+            assert!(super::is_transaction_control(sql), "{sql}");
+        }
+        for sql in [
+            "SELECT 1",
+            "DELETE FROM favorites",
+            "INSERT INTO t VALUES ('COMMIT')",
+        ] {
+            assert!(!super::is_transaction_control(sql), "{sql}");
+        }
     }
 }
