@@ -18,6 +18,22 @@ pub fn jwt_secret() -> Result<Vec<u8>> {
     Ok(secret.into_bytes())
 }
 
+/// What is wrong with the configuration, in a fixed phrase fit for an unauthenticated
+/// health check: it names the setting, never its value or its length.
+pub fn problem() -> Option<&'static str> {
+    match variables::get("jwt_secret") {
+        Err(_) => return Some("jwt_secret is not set"),
+        Ok(secret) if check_secret(&secret).is_err() => {
+            return Some("jwt_secret is shorter than 32 bytes")
+        }
+        Ok(_) => {}
+    }
+    match variables::get("token_ttl_seconds") {
+        Ok(ttl) if parse_ttl(&ttl).is_ok() => None,
+        _ => Some("token_ttl_seconds is not whole seconds from 60 to 2592000"),
+    }
+}
+
 /// Why `secret` cannot sign tokens, if it cannot.
 pub fn check_secret(secret: &str) -> std::result::Result<(), String> {
     if secret.len() < MIN_SECRET_BYTES {

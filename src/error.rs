@@ -155,7 +155,10 @@ impl ApiError {
     /// Headers the status requires besides the content type.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         match self {
-            ApiError::Unauthorized => vec![("www-authenticate", "Bearer".into())],
+            // RFC 9110: every 401 names the scheme that would work.
+            ApiError::Unauthorized | ApiError::InvalidCredentials => {
+                vec![("www-authenticate", "Bearer".into())]
+            }
             ApiError::MethodNotAllowed(allow) => vec![("allow", (*allow).to_string())],
             ApiError::DatabaseUnavailable(_) => vec![("retry-after", "1".into())],
             _ => Vec::new(),

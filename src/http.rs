@@ -71,17 +71,17 @@ impl Request {
     /// Reads the body as JSON: 415 without a JSON content type, 413 over 64 KiB,
     /// 400 if it does not parse.
     pub fn json(&self) -> Result<serde_json::Value> {
-        let content_type = self.header("content-type");
-        if let Some(content_type) = content_type {
-            if !is_json(content_type) {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-        }
+        // The declared size first: it costs no read, and an oversized body is 413
+        // whatever it claims to be.
         let declared = self
             .header("content-length")
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > MAX_BODY as u64) {
             return Err(ApiError::PayloadTooLarge);
+        }
+        let content_type = self.header("content-type");
+        if content_type.is_some_and(|content_type| !is_json(content_type)) {
+            return Err(ApiError::UnsupportedMediaType);
         }
         let body = self.read_body()?;
         if content_type.is_none() && !body.is_empty() {

@@ -30,6 +30,16 @@ pub fn authorize(request: &Request, db: &Db, owner: UserId) -> Result<UserId> {
     }
 }
 
+/// Input parsed for `user`'s request. If it does not parse and `user` no longer
+/// exists, the answer is 401 (their token is dead) rather than the parse error; the
+/// lookup runs only on that failure path.
+pub fn parsed_for<T>(db: &Db, user: UserId, parsed: Result<T>) -> Result<T> {
+    if parsed.is_err() && !crate::store::users::exists(db, user)? {
+        return Err(ApiError::Unauthorized);
+    }
+    parsed
+}
+
 /// A page of a list: its items and the cursor of the next page, `null` on the last.
 #[derive(Serialize)]
 pub struct Page<T: Serialize> {

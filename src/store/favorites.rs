@@ -146,17 +146,28 @@ pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>
         if !unknown.is_empty() {
             return Err(ApiError::UnknownPokemon(unknown));
         }
-        tx.query(
-            "DELETE FROM favorites WHERE user_id = ?1",
+        // A Pokémon that stays in the list keeps the time it was first added; the list
+        // order is the order given, so the rows are written afresh in that order.
+        let removed = tx.query(
+            "DELETE FROM favorites WHERE user_id = ?1 RETURNING pokemon_id, added_at",
             std::slice::from_ref(&user_id),
         )?;
+        let mut added_at = serde_json::Map::new();
+        for row in removed.iter() {
+            added_at.insert(row.int(0)?.to_string(), row.text(1)?.into());
+        }
         tx.query(
             &format!(
                 "INSERT INTO favorites (user_id, pokemon_id, added_at)
-                 SELECT ?1, j.value, {} FROM json_each(?2) j ORDER BY j.key",
+                 SELECT ?1, j.value, coalesce(json_extract(?3, '$.\"' || j.value || '\"'), {})
+                 FROM json_each(?2) j ORDER BY j.key",
                 super::NOW
             ),
-            &[user_id.clone(), id_list.clone()],
+            &[
+                user_id.clone(),
+                id_list.clone(),
+                Value::Text(serde_json::Value::Object(added_at).to_string()),
+            ],
         )?;
         let rows = tx.query(
             "SELECT f.id, f.pokemon_id, p.name, f.added_at

@@ -1,6 +1,6 @@
 //! The Pokémon catalog: read-only, seeded by the migrations.
 
-use crate::db::{Db, Value};
+use crate::db::{Db, Row, Value};
 use crate::error::Result;
 use serde::Serialize;
 
@@ -9,6 +9,16 @@ use serde::Serialize;
 pub struct Pokemon {
     pub id: i64,
     pub name: String,
+}
+
+impl Pokemon {
+    /// Reads `(id, name)`.
+    fn from_row(row: Row) -> Result<Pokemon> {
+        Ok(Pokemon {
+            id: row.int(0)?,
+            name: row.text(1)?.to_string(),
+        })
+    }
 }
 
 /// Up to `limit` entries with an id after `after_id` whose name starts with `prefix`
@@ -29,14 +39,7 @@ pub fn search(db: &Db, prefix: Option<&str>, after_id: i64, limit: i64) -> Resul
             &[Value::Integer(after_id), Value::Integer(limit)],
         )?,
     };
-    rows.iter()
-        .map(|row| {
-            Ok(Pokemon {
-                id: row.int(0)?,
-                name: row.text(1)?.to_string(),
-            })
-        })
-        .collect()
+    rows.iter().map(Pokemon::from_row).collect()
 }
 
 /// One entry by its Pokédex number.
@@ -45,13 +48,7 @@ pub fn get(db: &Db, id: i64) -> Result<Option<Pokemon>> {
         "SELECT id, name FROM pokemon WHERE id = ?1",
         &[Value::Integer(id)],
     )?;
-    match rows.first() {
-        Some(row) => Ok(Some(Pokemon {
-            id: row.int(0)?,
-            name: row.text(1)?.to_string(),
-        })),
-        None => Ok(None),
-    }
+    rows.first().map(Pokemon::from_row).transpose()
 }
 
 /// Makes `%`, `_` and `\` in user input match themselves in a LIKE pattern.

@@ -97,6 +97,9 @@ store_tests! {
         let b = assert_problem(&unknown, 401, "invalid_credentials");
         let c = assert_problem(&impossible, 401, "invalid_credentials");
         assert_eq!(a["detail"], b["detail"]);
+        for response in [&wrong, &unknown, &impossible] {
+            assert_eq!(response.header("www-authenticate"), Some("Bearer"), "every 401 names its scheme");
+        }
         assert_eq!(b["detail"], c["detail"]);
     }
 
@@ -180,6 +183,25 @@ store_tests! {
             let response = app.send(method, &path, Some(&ash.token), None);
             assert_problem(&response, 401, "unauthorized");
         }
+        // Input that does not parse is not a way around it: still 401, not 4xx.
+        let bad_input = [
+            ("POST", format!("/api/users/{}/favorites", ash.id), Some(json!({"pokemon_id": "x"}))),
+            ("PUT", format!("/api/users/{}/favorites", ash.id), Some(json!({"pokemon_ids": [1, 1]}))),
+            ("POST", format!("/api/users/{}/favorites", ash.id), Some(json!([1]))),
+            ("GET", format!("/api/users/{}/favorites?limit=0", ash.id), None),
+            ("GET", format!("/api/users/{}/favorites?cursor=nope", ash.id), None),
+        ];
+        for (method, path, body) in bad_input {
+            let response = app.send(method, &path, Some(&ash.token), body.as_ref());
+            assert_problem(&response, 401, "unauthorized");
+        }
+        let text = app.raw(
+            "POST",
+            &format!("/api/users/{}/favorites", ash.id),
+            &[("authorization", &format!("Bearer {}", ash.token)), ("content-type", "text/plain")],
+            b"25",
+        );
+        assert_problem(&text, 401, "unauthorized");
         for (method, body) in [("POST", json!({"pokemon_id": 1})), ("PUT", json!({"pokemon_ids": [1]}))] {
             let path = format!("/api/users/{}/favorites", ash.id);
             let response = app.send(method, &path, Some(&ash.token), Some(&body));

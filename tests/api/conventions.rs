@@ -30,6 +30,14 @@ store_tests! {
             &body,
         );
         assert_problem(&response, 413, "payload_too_large");
+        // Too large is too large, whatever the body claims to be.
+        let response = app.raw(
+            "POST",
+            REGISTER,
+            &[("content-type", "text/plain"), ("content-length", "70000")],
+            &body,
+        );
+        assert_problem(&response, 413, "payload_too_large");
     }
 
     fn a_body_that_is_not_json_is_415_or_400(app) {

@@ -133,6 +133,21 @@ store_tests! {
         assert_eq!(app.favorite_ids_in_db(ash.id), Vec::<i64>::new());
     }
 
+    fn a_replacement_keeps_when_each_retained_favorite_was_added(app) {
+        let ash = app.user("ash");
+        let first = assert_json(&app.add_favorite(&ash, 25), 201);
+        let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+        // Make the existing favorite visibly older than anything added now.
+        conn.execute("UPDATE favorites SET added_at = '2020-01-01T00:00:00Z'", []).unwrap();
+        let body = assert_json(&app.replace_favorites(&ash, &[1, 25]), 200);
+        assert_eq!(body["items"][0]["pokemon_id"], 1);
+        assert_ne!(body["items"][0]["added_at"], "2020-01-01T00:00:00Z");
+        assert_eq!(body["items"][1]["pokemon_id"], 25);
+        assert_eq!(body["items"][1]["added_at"], "2020-01-01T00:00:00Z", "was {first}");
+        let again = assert_json(&app.replace_favorites(&ash, &[1, 25]), 200);
+        assert_eq!(again["items"], body["items"], "the same PUT twice gives the same list");
+    }
+
     fn a_bad_replacement_changes_nothing(app) {
         let ash = app.user("ash");
         app.replace_favorites(&ash, &[1, 2, 3]);

@@ -67,12 +67,26 @@ fn health_reports_a_jwt_secret_that_is_too_short() {
     let body = assert_json(&response, 503);
     assert_eq!(body["database"]["status"], "up");
     assert_eq!(body["config"]["status"], "invalid");
-    assert!(body["config"]["error"]
-        .as_str()
-        .unwrap()
-        .contains("jwt_secret"));
+    assert_eq!(
+        body["config"]["error"],
+        "jwt_secret is shorter than 32 bytes"
+    );
     assert!(
         !response.text().contains("too-short"),
         "never show the secret"
     );
+}
+
+#[test]
+fn health_reports_a_token_lifetime_that_is_not_usable() {
+    let app = TestApp::with(StoreMode::Local, |cfg| {
+        cfg.variable("token_ttl_seconds", "5")
+    });
+    let body = assert_json(&app.get("/health", None), 503);
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["database"]["status"], "up");
+    assert!(body["config"]["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("token_ttl_seconds"));
 }
