@@ -6,7 +6,9 @@
 -- database older than the version it was built for.
 --
 -- A future version N appends its own idempotent statements and ends with
--- `PRAGMA user_version = N;`.
+-- `PRAGMA user_version = N;`. The component splits this file at semicolons outside
+-- quotes and comments (src/db/migrate.rs): a CREATE TRIGGER with a BEGIN … END body
+-- would need that splitter taught about it first.
 
 -- WAL lets readers and one writer work at once. It is stored in the file, so it is set
 -- here once rather than on every connection. libSQL refuses this statement (the server
