@@ -442,6 +442,8 @@ struct Captured {
     statements: Vec<String>,
     opens: usize,
     variable_gets: usize,
+    /// The instance's linear memory at its largest during the request.
+    peak_memory_bytes: usize,
 }
 
 /// A route with the statements its requests run and the floor built from them.
@@ -476,6 +478,7 @@ impl RoutePlan {
                 statements: response.stats.sql().into_iter().map(String::from).collect(),
                 opens: response.stats.opens,
                 variable_gets: response.stats.variable_gets,
+                peak_memory_bytes: response.stats.peak_memory_bytes,
             });
         }
         if route == Route::Favorites {
@@ -1192,11 +1195,10 @@ impl Report<'_> {
         );
         let _ = writeln!(
             o,
-            "- peak linear memory per instance: not measured exactly (the test host has no \
-             hook for it: a `wasmtime::ResourceLimiter` on each `Store` that keeps the \
-             largest `desired` size `memory_growing` is asked for, reported in \
-             `RequestStats`, would give it). Estimate from the process's resident set: its \
-             rise during each run at 32 clients, divided by 32 (in-flight instances plus \
+            "- peak linear memory per instance: measured by the host (a `ResourceLimiter` \
+             on each store counts every growth), per route in the list of what each request \
+             runs below. Resident memory of the whole process, for comparison: its rise \
+             during each run at 32 clients divided by 32 (in-flight instances plus \
              per-thread allocator arenas and SQLite caches; the floor's column shows what \
              is not wasm). The bench process's peak RSS was {}.",
             peak_rss_kib()
@@ -1264,11 +1266,12 @@ impl Report<'_> {
                 };
                 let _ = writeln!(
                     o,
-                    "  - {}: {} open(s), {} variable get(s), {} statement(s)",
+                    "  - {}: {} open(s), {} variable get(s), {} statement(s), peak linear memory {} KiB",
                     c.method,
                     c.opens,
                     c.variable_gets,
-                    c.statements.len()
+                    c.statements.len(),
+                    c.peak_memory_bytes >> 10
                 );
                 for (i, sql) in c.statements.iter().enumerate() {
                     let n = rows

@@ -66,3 +66,20 @@ store_tests! {
         }
     }
 }
+
+store_tests! {
+    fn the_host_measures_each_instances_linear_memory(app) {
+        let live = app.get("/health/live", None);
+        assert!(live.stats.peak_memory_bytes > 0, "the initial memory is counted");
+        assert!(live.stats.peak_memory_bytes < 8 << 20, "{}", live.stats.peak_memory_bytes);
+        app.register("ash", "pikachu-pal");
+        let login = app.login("ash", "pikachu-pal");
+        // Argon2id with m = 19 MiB needs that much memory inside the instance.
+        assert!(login.stats.peak_memory_bytes >= 19 << 20, "{}", login.stats.peak_memory_bytes);
+        eprintln!(
+            "peak linear memory: /health/live {} KiB, login {} KiB",
+            live.stats.peak_memory_bytes >> 10,
+            login.stats.peak_memory_bytes >> 10
+        );
+    }
+}

@@ -202,6 +202,9 @@ pub struct RequestStats {
     pub statements: Vec<StatementRecord>,
     /// `variables::get` calls.
     pub variable_gets: usize,
+    /// The instance's linear memory at its largest, in bytes (all its memories together;
+    /// wasm memories only grow, so this is what they had when the request ended).
+    pub peak_memory_bytes: usize,
 }
 
 impl RequestStats {
@@ -282,6 +285,35 @@ struct InstanceState {
     http: WasiHttpCtx,
     table: ResourceTable,
     spin: SpinState,
+    memory: MemoryMeter,
+}
+
+/// Counts the linear memory an instance asks for: every growth, the initial one
+/// included, passes through here. It refuses nothing; the pool's limits do that.
+#[derive(Default)]
+struct MemoryMeter {
+    bytes: usize,
+}
+
+impl wasmtime::ResourceLimiter for MemoryMeter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.bytes += desired.saturating_sub(current);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
 }
 
 struct SpinState {
@@ -433,7 +465,8 @@ impl Host {
                         .await
                 }
                 .await;
-                let stats = std::mem::take(&mut store.data_mut().spin.stats);
+                let mut stats = std::mem::take(&mut store.data_mut().spin.stats);
+                stats.peak_memory_bytes = store.data().memory.bytes;
                 drop(store);
                 (result, stats)
             }));
@@ -536,7 +569,7 @@ impl Host {
         stderr: MemoryOutputPipe,
     ) -> Store<InstanceState> {
         let wasi = WasiCtx::builder().stdout(stdout).stderr(stderr).build();
-        Store::new(
+        let mut store = Store::new(
             self.shared.compiled.pre.engine(),
             InstanceState {
                 wasi,
@@ -547,8 +580,11 @@ impl Host {
                     stats: RequestStats::default(),
                     live_connections: 0,
                 },
+                memory: MemoryMeter::default(),
             },
-        )
+        );
+        store.limiter(|state| &mut state.memory);
+        store
     }
 }
 
