@@ -817,6 +817,31 @@ enum Expect {
 }
 
 /// One hostile request. In `path` and header values, `{own}`/`{other}` stand for the
+/// The body `{"username", "password"}`.
+fn credentials(username: &str, password: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({"username": username, "password": password})).expect("JSON")
+}
+
+/// A `POST /api/auth/register` probe with these credentials.
+fn register_as(username: &str, password: &str, expect: Expect) -> Probe {
+    probe(
+        "POST",
+        "/api/auth/register",
+        &credentials(username, password),
+        expect,
+    )
+}
+
+/// A `POST /api/auth/login` probe with these credentials.
+fn login_as(username: &str, password: &str, expect: Expect) -> Probe {
+    probe(
+        "POST",
+        "/api/auth/login",
+        &credentials(username, password),
+        expect,
+    )
+}
+
 /// users' ids and `{token}`/`{other_token}` for their tokens.
 struct Probe {
     method: &'static str,
@@ -864,9 +889,6 @@ fn corpus() -> Vec<Probe> {
     let register = "/api/auth/register";
     let login = "/api/auth/login";
     let favorites = "/api/users/{own}/favorites";
-    let credentials = |u: &str, p: &str| {
-        serde_json::to_vec(&json!({"username": u, "password": p})).expect("JSON")
-    };
     let mut over_limit = br#"{"username":"ash","password":""#.to_vec();
     over_limit.resize(64 * 1024 + 1 - 2, b'x');
     over_limit.extend_from_slice(br#""}"#);
@@ -1040,130 +1062,54 @@ fn corpus() -> Vec<Probe> {
         ),
         probe("PUT", favorites, &ten_thousand_ids, invalid),
         // Usernames: long, Unicode, control characters, SQL.
-        probe(
-            "POST",
-            register,
-            &credentials(&"a".repeat(10_000), "pikachu-pal"),
-            invalid,
-        ),
-        probe(
-            "POST",
-            register,
-            &credentials(&"🐭".repeat(10), "pikachu-pal"),
-            invalid,
-        ),
-        probe(
-            "POST",
-            register,
-            &credentials("🐭🐭🐭", "pikachu-pal"),
-            invalid,
-        ),
-        probe(
-            "POST",
-            register,
-            &credentials("ash\u{200f}", "pikachu-pal"),
-            invalid,
-        ),
-        probe(
-            "POST",
-            register,
-            &credentials("\u{202e}hsa", "pikachu-pal"),
-            invalid,
-        ),
-        probe(
-            "POST",
-            register,
-            &credentials("as\u{0}h", "pikachu-pal"),
-            invalid,
-        ),
-        probe(
-            "POST",
-            register,
-            &credentials("ＡＳＨ", "pikachu-pal"),
-            invalid,
-        ),
-        probe(
-            "POST",
-            register,
-            &credentials("'; DROP TABLE users; --", "pikachu-pal"),
-            invalid,
-        ),
-        probe(
-            "POST",
-            register,
-            &credentials("' OR '1'='1", "pikachu-pal"),
-            invalid,
-        ),
-        probe(
-            "POST",
-            register,
-            &credentials("bobby.tables", "'; DROP TABLE users; --"),
-            Ok(201),
-        ),
-        probe(
-            "POST",
-            register,
-            &credentials("BOBBY.TABLES", "pikachu-pal"),
+        register_as(&"a".repeat(10_000), "pikachu-pal", invalid),
+        register_as(&"🐭".repeat(10), "pikachu-pal", invalid),
+        register_as("🐭🐭🐭", "pikachu-pal", invalid),
+        register_as("ash\u{200f}", "pikachu-pal", invalid),
+        register_as("\u{202e}hsa", "pikachu-pal", invalid),
+        register_as("as\u{0}h", "pikachu-pal", invalid),
+        register_as("ＡＳＨ", "pikachu-pal", invalid),
+        register_as("'; DROP TABLE users; --", "pikachu-pal", invalid),
+        register_as("' OR '1'='1", "pikachu-pal", invalid),
+        register_as("bobby.tables", "'; DROP TABLE users; --", Ok(201)),
+        register_as(
+            "BOBBY.TABLES",
+            "pikachu-pal",
             Problem(409, "username_taken"),
         ),
-        probe(
-            "POST",
-            register,
-            &credentials("nul.password", "pikachu\u{0}pal"),
-            Ok(201),
-        ),
-        probe(
-            "POST",
-            register,
-            &credentials("long.password", &"🐭".repeat(129)),
-            invalid,
-        ),
+        register_as("nul.password", "pikachu\u{0}pal", Ok(201)),
+        register_as("long.password", &"🐭".repeat(129), invalid),
         probe(
             "POST",
             register,
             br#"{"username": "dup.keys", "username": "dup.keys2", "password": "pikachu-pal"}"#,
             Any,
         ),
-        probe(
-            "POST",
-            login,
-            &credentials("'; DROP TABLE users; --", "pikachu-pal"),
+        login_as(
+            "'; DROP TABLE users; --",
+            "pikachu-pal",
             Problem(401, "invalid_credentials"),
         ),
-        probe(
-            "POST",
-            login,
-            &credentials("' OR '1'='1", "' OR '1'='1"),
+        login_as(
+            "' OR '1'='1",
+            "' OR '1'='1",
             Problem(401, "invalid_credentials"),
         ),
-        probe(
-            "POST",
-            login,
-            &credentials(&"a".repeat(10_000), "pikachu-pal"),
+        login_as(
+            &"a".repeat(10_000),
+            "pikachu-pal",
             Problem(401, "invalid_credentials"),
         ),
-        probe(
-            "POST",
-            login,
-            &credentials("bobby.tables", "'; DROP TABLE users; --"),
-            Ok(200),
-        ),
-        probe(
-            "POST",
-            login,
-            &credentials("BOBBY.TABLES", "'; DROP TABLE users; --"),
-            Any,
-        ),
-        probe(
-            "POST",
-            login,
-            &credentials("bobby%", "'; DROP TABLE users; --"),
+        login_as("bobby.tables", "'; DROP TABLE users; --", Ok(200)),
+        login_as("BOBBY.TABLES", "'; DROP TABLE users; --", Any),
+        login_as(
+            "bobby%",
+            "'; DROP TABLE users; --",
             Problem(401, "invalid_credentials"),
         ),
-        probe(
-            "POST",
-            login,
-            &credentials("bobby_tables", "'; DROP TABLE users; --"),
+        login_as(
+            "bobby_tables",
+            "'; DROP TABLE users; --",
             Problem(401, "invalid_credentials"),
         ),
         // Path tricks.
