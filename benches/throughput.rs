@@ -444,6 +444,8 @@ struct Captured {
     variable_gets: usize,
     /// The instance's linear memory at its largest during the request.
     peak_memory_bytes: usize,
+    /// `memory.grow`s past the initial memory.
+    memory_grows: usize,
 }
 
 /// A route with the statements its requests run and the floor built from them.
@@ -479,6 +481,7 @@ impl RoutePlan {
                 opens: response.stats.opens,
                 variable_gets: response.stats.variable_gets,
                 peak_memory_bytes: response.stats.peak_memory_bytes,
+                memory_grows: response.stats.memory_grows,
             });
         }
         if route == Route::Favorites {
@@ -1266,12 +1269,13 @@ impl Report<'_> {
                 };
                 let _ = writeln!(
                     o,
-                    "  - {}: {} open(s), {} variable get(s), {} statement(s), peak linear memory {} KiB",
+                    "  - {}: {} open(s), {} variable get(s), {} statement(s), peak linear memory {} KiB ({} memory.grow)",
                     c.method,
                     c.opens,
                     c.variable_gets,
                     c.statements.len(),
-                    c.peak_memory_bytes >> 10
+                    c.peak_memory_bytes >> 10,
+                    c.memory_grows
                 );
                 for (i, sql) in c.statements.iter().enumerate() {
                     let n = rows
