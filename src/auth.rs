@@ -27,9 +27,7 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$cG9rZWZhdnMtZHVtbXk$\
 
 /// Hashes a password into an Argon2id PHC string with a fresh random salt.
 pub fn hash_password(password: &Password) -> Result<String> {
-    let mut salt = [0u8; 16];
-    getrandom::getrandom(&mut salt).map_err(|e| ApiError::internal(format!("random: {e}")))?;
-    let salt = SaltString::encode_b64(&salt).map_err(ApiError::internal)?;
+    let salt = SaltString::encode_b64(&crate::random::bytes::<16>()).map_err(ApiError::internal)?;
     let hash = Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map_err(ApiError::internal)?;

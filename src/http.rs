@@ -265,13 +265,9 @@ fn log_request(request: &Request, request_id: &str, outcome: &Outcome, started: 
     eprintln!("{line}");
 }
 
-/// A random id that ties a response to its log line.
+/// A random id that ties a response to its log line: 64 bits, as 16 hex digits.
 fn new_request_id() -> String {
-    let mut bytes = [0u8; 8];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        return "0000000000000000".into();
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:016x}", u64::from_le_bytes(crate::random::bytes()))
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod random;
 pub mod store;
 
 use db::Db;

@@ -897,6 +897,17 @@ fn corpus() -> Vec<Probe> {
             .expect("JSON");
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes();
     let deep_object = format!("{}1{}", r#"{"a":"#.repeat(5000), "}".repeat(5000)).into_bytes();
+    // As deep as serde_json parses (it stops at 128 levels): the parse and the drop of
+    // the tree recurse once per level, and the component has a 128 KiB stack.
+    let deepest = |open: &str, close: &str| {
+        format!(
+            r#"{{"username": {}1{}, "password": "pikachu-pal"}}"#,
+            open.repeat(126),
+            close.repeat(126)
+        )
+        .into_bytes()
+    };
+    let (deepest_array, deepest_object) = (deepest("[", "]"), deepest(r#"{"a":"#, "}"));
 
     let mut probes = vec![
         // Malformed and truncated JSON.
@@ -944,6 +955,8 @@ fn corpus() -> Vec<Probe> {
         probe("POST", register, b"   ", bad_json),
         probe("POST", register, &deep, bad_json),
         probe("POST", register, &deep_object, bad_json),
+        probe("POST", register, &deepest_array, invalid),
+        probe("POST", register, &deepest_object, invalid),
         probe("POST", favorites, br#"{"pokemon_id": 25"#, bad_json),
         probe("PUT", favorites, br#"{"pokemon_ids": [1, 2,"#, bad_json),
         probe("PUT", favorites, br#"{"pokemon_ids": [1, 2,]}"#, bad_json),

@@ -63,6 +63,13 @@ store_tests! {
             assert!(response.status < 500, "{}", response.text());
             assert_statements(&response, &expected);
             assert_eq!(response.stats.variable_gets, variable_gets, "{expected:?}");
+            // The component's initial memory (build.rs) holds every request but the
+            // two that run Argon2id.
+            let hashes = expected.iter().any(|s| s.starts_with("INSERT INTO users"))
+                || expected.iter().any(|s| s.starts_with("SELECT id, password_hash"));
+            if !hashes {
+                assert_eq!(response.stats.memory_grows, 0, "{expected:?} grew the memory");
+            }
         }
     }
 }
@@ -76,6 +83,8 @@ store_tests! {
         let login = app.login("ash", "pikachu-pal");
         // Argon2id with m = 19 MiB needs that much memory inside the instance.
         assert!(login.stats.peak_memory_bytes >= 19 << 20, "{}", login.stats.peak_memory_bytes);
+        assert!(login.stats.memory_grows > 0, "growing past the initial memory is counted");
+        assert_eq!(live.stats.memory_grows, 0);
         eprintln!(
             "peak linear memory: /health/live {} KiB, login {} KiB",
             live.stats.peak_memory_bytes >> 10,
