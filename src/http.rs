@@ -7,7 +7,7 @@
 //! us no more than that.
 
 use crate::error::{ApiError, Result};
-use spin_sdk::http::{IncomingRequest, Method, Response};
+use spin_sdk::http::{Fields, IncomingRequest, Method, OutgoingResponse, ResponseOutparam};
 use std::time::Instant;
 
 /// The largest request body the API accepts.
@@ -194,56 +194,92 @@ struct Outcome {
     error: Option<String>,
 }
 
-/// Serves one request: routes it, renders the answer, and writes the log line.
-pub fn serve(incoming: IncomingRequest, route: impl FnOnce(&Request) -> Result<Reply>) -> Response {
+/// A response ready to go out: status, header fields and body.
+struct Rendered {
+    status: u16,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Vec<u8>,
+}
+
+/// Serves one request: routes it, writes the answer to Spin, and writes the log line.
+pub async fn serve(
+    incoming: IncomingRequest,
+    out: ResponseOutparam,
+    route: impl FnOnce(&Request) -> Result<Reply>,
+) {
     let started = Instant::now();
     let request_id = new_request_id();
     let request = Request::from_incoming(incoming);
-    let (response, outcome) = match route(&request) {
-        Ok(reply) => {
-            let status = reply.status;
-            (
-                render(reply, &request_id),
-                Outcome {
-                    status,
-                    error: None,
-                },
-            )
-        }
+    let (rendered, mut outcome) = match route(&request) {
+        Ok(reply) => render(reply, &request_id),
         Err(err) => render_error(&err, &request_id),
     };
+    if let Err(why) = send(out, rendered).await {
+        let error = outcome
+            .error
+            .take()
+            .map(|e| format!("{e}; "))
+            .unwrap_or_default();
+        outcome.error = Some(format!("{error}the response could not be sent: {why}"));
+    }
     log_request(&request, &request_id, &outcome, started);
-    response
 }
 
-fn render(reply: Reply, request_id: &str) -> Response {
-    let mut builder = Response::builder();
-    builder.status(reply.status);
-    builder.header("x-request-id", request_id);
-    for (name, value) in reply.headers {
-        builder.header(name, value);
-    }
-    match reply.body {
-        Some((content_type, bytes)) => builder.header("content-type", content_type).body(bytes),
-        None => builder.body(Vec::new()),
+fn render(reply: Reply, request_id: &str) -> (Rendered, Outcome) {
+    let mut headers = vec![field("x-request-id", request_id.to_string())];
+    headers.extend(reply.headers.into_iter().map(|(n, v)| field(n, v)));
+    let body = match reply.body {
+        Some((content_type, bytes)) => {
+            headers.push(field("content-type", content_type.to_string()));
+            bytes
+        }
+        None => Vec::new(),
     };
-    builder.build()
+    let outcome = Outcome {
+        status: reply.status,
+        error: None,
+    };
+    let rendered = Rendered {
+        status: reply.status,
+        headers,
+        body,
+    };
+    (rendered, outcome)
 }
 
-fn render_error(err: &ApiError, request_id: &str) -> (Response, Outcome) {
-    let mut builder = Response::builder();
-    builder.status(err.status());
-    builder.header("content-type", "application/problem+json");
-    builder.header("x-request-id", request_id);
-    for (name, value) in err.headers() {
-        builder.header(name, value);
-    }
-    let body = serde_json::to_vec(&err.body(request_id)).unwrap_or_default();
+fn render_error(err: &ApiError, request_id: &str) -> (Rendered, Outcome) {
+    let mut headers = vec![
+        field("content-type", "application/problem+json".to_string()),
+        field("x-request-id", request_id.to_string()),
+    ];
+    headers.extend(err.headers().into_iter().map(|(n, v)| field(n, v)));
     let outcome = Outcome {
         status: err.status(),
         error: err.log_detail().map(str::to_string),
     };
-    (builder.body(body).build(), outcome)
+    let rendered = Rendered {
+        status: err.status(),
+        headers,
+        body: serde_json::to_vec(&err.body(request_id)).unwrap_or_default(),
+    };
+    (rendered, outcome)
+}
+
+/// A header field as wasi-http takes it. Our names are lowercase already.
+fn field(name: &str, value: String) -> (String, Vec<u8>) {
+    (name.to_string(), value.into_bytes())
+}
+
+/// Hands the response to Spin and streams its body.
+async fn send(out: ResponseOutparam, rendered: Rendered) -> std::result::Result<(), String> {
+    let fields = Fields::from_list(&rendered.headers).map_err(|e| format!("headers: {e:?}"))?;
+    let response = OutgoingResponse::new(fields);
+    response
+        .set_status_code(rendered.status)
+        .map_err(|()| format!("status {}", rendered.status))?;
+    out.set_with_body(response, rendered.body)
+        .await
+        .map_err(|e| format!("body: {e:?}"))
 }
 
 /// One JSON line per request on stderr, which Spin keeps in the component's log.

@@ -31,7 +31,7 @@ use error::{ApiError, Result};
 use http::{Reply, Request};
 use spin_sdk::http::Method;
 #[cfg(target_arch = "wasm32")]
-use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 #[cfg(target_arch = "wasm32")]
 use spin_sdk::http_component;
 
@@ -42,8 +42,8 @@ pub const OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.js
 // to call it, and the export's name is not a valid native symbol.
 #[cfg(target_arch = "wasm32")]
 #[http_component]
-async fn handle(incoming: IncomingRequest) -> Response {
-    http::serve(incoming, route)
+async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
+    http::serve(incoming, out, route).await
 }
 
 /// Every resource the API has; path parameters already parsed.
