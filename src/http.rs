@@ -286,19 +286,42 @@ async fn send(out: ResponseOutparam, rendered: Rendered) -> std::result::Result<
 /// Never a body, a header value, a query string or a secret: the query may carry
 /// search text, and bodies carry passwords.
 fn log_request(request: &Request, request_id: &str, outcome: &Outcome, started: Instant) {
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let mut line = serde_json::json!({
-        "level": if outcome.status >= 500 { "error" } else { "info" },
-        "request_id": request_id,
-        "method": request.method.to_string(),
-        "path": request.path,
-        "status": outcome.status,
-        "duration_ms": (duration_ms * 1000.0).round() / 1000.0,
-    });
-    if let Some(error) = &outcome.error {
-        line["error"] = serde_json::Value::String(error.clone());
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        level: &'static str,
+        request_id: &'a str,
+        method: String,
+        path: &'a str,
+        status: u16,
+        duration_ms: f64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'a str>,
     }
-    eprintln!("{line}");
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let line = Line {
+        level: if outcome.status >= 500 {
+            "error"
+        } else {
+            "info"
+        },
+        request_id,
+        method: request.method.to_string(),
+        path: &request.path,
+        status: outcome.status,
+        duration_ms: (duration_ms * 1000.0).round() / 1000.0,
+        error: outcome.error.as_deref(),
+    };
+    write_log_line(&line);
+}
+
+/// Writes one JSON line to stderr, which Spin keeps as the component's log, in one
+/// write: Rust's stderr is unbuffered, and `eprintln!("{json}")` would hand the host
+/// each token of the JSON as a write of its own (a host call each).
+pub fn write_log_line(line: &impl serde::Serialize) {
+    let mut text = serde_json::to_vec(line).unwrap_or_default();
+    text.push(b'\n');
+    // Nowhere to report a log that cannot be written.
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), &text);
 }
 
 /// A random id that ties a response to its log line: 64 bits, as 16 hex digits.

@@ -258,10 +258,7 @@ fn type_error(index: usize, expected: &str, got: &Value) -> DbError {
 
 /// Writes a warning line to the component's log (Spin keeps component stderr).
 fn warn(message: &str) {
-    eprintln!(
-        "{}",
-        serde_json::json!({"level": "warn", "message": message})
-    );
+    crate::http::write_log_line(&serde_json::json!({"level": "warn", "message": message}));
 }
 
 #[cfg(test)]
