@@ -72,6 +72,8 @@ store_tests! {
         assert_eq!(line["status"], 200);
         assert!(line["duration_ms"].as_f64().is_some());
         assert_eq!(line["request_id"], response.header("x-request-id").unwrap());
+        // In one write: each write is a host call, and the line is on every request.
+        assert_eq!(response.stats.stderr_writes, 1);
     }
 
     fn a_500_body_carries_only_an_id_that_its_log_line_also_has(app) {

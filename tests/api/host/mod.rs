@@ -28,6 +28,7 @@ mod bindings;
 pub mod faults;
 pub mod manifest;
 pub mod sqlite;
+mod stderr;
 mod variables;
 
 use std::collections::{BTreeMap, HashMap};
@@ -38,6 +39,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{anyhow, bail, Context};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use stderr::CountingPipe;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -208,6 +210,8 @@ pub struct RequestStats {
     /// How often the guest grew a memory past its initial size (`memory.grow`): each
     /// growth costs an `mprotect` now and another when Spin reuses the slot.
     pub memory_grows: usize,
+    /// `write` calls on stderr, each a host call.
+    pub stderr_writes: usize,
 }
 
 impl RequestStats {
@@ -443,7 +447,7 @@ impl Host {
     /// The async form of [`Host::request`], for callers that run their own tokio
     /// runtime (e.g. a benchmark).
     pub async fn request_async(&self, req: http::Request<Vec<u8>>) -> HostResponse {
-        let stderr = MemoryOutputPipe::new(PIPE_CAPACITY);
+        let stderr = CountingPipe::new(PIPE_CAPACITY);
         let stdout = MemoryOutputPipe::new(PIPE_CAPACITY);
         let mut store = self.new_store(stdout.clone(), stderr.clone());
 
@@ -518,6 +522,7 @@ impl Host {
             synthetic_500(format!("request did not finish within {REQUEST_TIMEOUT:?}"))
         });
         response.stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
+        response.stats.stderr_writes = stderr.writes();
         response.stdout = String::from_utf8_lossy(&stdout.contents()).into_owned();
         response
     }
@@ -527,7 +532,7 @@ impl Host {
     pub fn instantiate_idle(&self) {
         let mut store = self.new_store(
             MemoryOutputPipe::new(PIPE_CAPACITY),
-            MemoryOutputPipe::new(PIPE_CAPACITY),
+            CountingPipe::new(PIPE_CAPACITY),
         );
         let pre = self.shared.compiled.pre.clone();
         let instantiate = async move {
@@ -571,11 +576,7 @@ impl Host {
         &self.shared.variables
     }
 
-    fn new_store(
-        &self,
-        stdout: MemoryOutputPipe,
-        stderr: MemoryOutputPipe,
-    ) -> Store<InstanceState> {
+    fn new_store(&self, stdout: MemoryOutputPipe, stderr: CountingPipe) -> Store<InstanceState> {
         let wasi = WasiCtx::builder().stdout(stdout).stderr(stderr).build();
         let mut store = Store::new(
             self.shared.compiled.pre.engine(),
