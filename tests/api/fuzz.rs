@@ -877,6 +877,11 @@ impl Probe {
         self.headers.retain(|(n, _)| *n != name);
         self
     }
+
+    /// This `authorization` value instead of the valid token.
+    fn authorization(self, value: &[u8]) -> Probe {
+        self.without("authorization").header("authorization", value)
+    }
 }
 
 fn corpus() -> Vec<Probe> {
@@ -1295,42 +1300,19 @@ fn corpus() -> Vec<Probe> {
         probe("GET", favorites, b"", Any).header("authorization", b"Bearer {token}"),
         probe("GET", favorites, b"", Any).header("authorization", b"Bearer junk"),
         probe("GET", favorites, b"", unauthorized).without("authorization"),
+        probe("GET", favorites, b"", unauthorized).authorization(&[b'x'; 8192]),
         probe("GET", favorites, b"", unauthorized)
-            .without("authorization")
-            .header("authorization", &[b'x'; 8192]),
-        probe("GET", favorites, b"", unauthorized)
-            .without("authorization")
-            .header(
-                "authorization",
-                &[b"Bearer ".as_slice(), &[b'a'; 8192]].concat(),
-            ),
-        probe("GET", favorites, b"", unauthorized)
-            .without("authorization")
-            .header("authorization", b"Bearer \xff\xfe\xfd"),
-        probe("GET", favorites, b"", unauthorized)
-            .without("authorization")
-            .header("authorization", b"Bearer "),
-        probe("GET", favorites, b"", unauthorized)
-            .without("authorization")
-            .header("authorization", b"Bearer"),
-        probe("GET", favorites, b"", unauthorized)
-            .without("authorization")
-            .header("authorization", b"Basic dXNlcjpwYXNz"),
-        probe("GET", favorites, b"", unauthorized)
-            .without("authorization")
-            .header("authorization", b"Bearer a.b.c"),
-        probe("GET", favorites, b"", unauthorized)
-            .without("authorization")
-            .header("authorization", b"Bearer ...."),
-        probe("GET", favorites, b"", Any)
-            .without("authorization")
-            .header("authorization", b"bearer {token}"),
-        probe("GET", favorites, b"", Any)
-            .without("authorization")
-            .header("authorization", b"Bearer  {token}"),
+            .authorization(&[b"Bearer ".as_slice(), &[b'a'; 8192]].concat()),
+        probe("GET", favorites, b"", unauthorized).authorization(b"Bearer \xff\xfe\xfd"),
+        probe("GET", favorites, b"", unauthorized).authorization(b"Bearer "),
+        probe("GET", favorites, b"", unauthorized).authorization(b"Bearer"),
+        probe("GET", favorites, b"", unauthorized).authorization(b"Basic dXNlcjpwYXNz"),
+        probe("GET", favorites, b"", unauthorized).authorization(b"Bearer a.b.c"),
+        probe("GET", favorites, b"", unauthorized).authorization(b"Bearer ...."),
+        probe("GET", favorites, b"", Any).authorization(b"bearer {token}"),
+        probe("GET", favorites, b"", Any).authorization(b"Bearer  {token}"),
         probe("GET", favorites, b"", Problem(403, "forbidden"))
-            .without("authorization")
-            .header("authorization", b"Bearer {other_token}"),
+            .authorization(b"Bearer {other_token}"),
         probe(
             "DELETE",
             "/api/users/{other}",
