@@ -212,9 +212,18 @@ pub struct RequestStats {
     pub memory_grows: usize,
     /// `write` calls on stderr, each a host call.
     pub stderr_writes: usize,
+    /// `last-insert-rowid` and `changes` calls.
+    pub other_calls: usize,
 }
 
 impl RequestStats {
+    /// Calls into the Spin interfaces (`spin:sqlite`: open, execute, changes,
+    /// last-insert-rowid; `fermyon:spin/variables`: get): what Spin charges a tracing
+    /// span and, for a statement, two thread hand-offs.
+    pub fn spin_calls(&self) -> usize {
+        self.opens + self.statements.len() + self.other_calls + self.variable_gets
+    }
+
     /// The SQL texts, in order.
     pub fn sql(&self) -> Vec<&str> {
         self.statements.iter().map(|s| s.sql.as_str()).collect()

@@ -5,8 +5,16 @@
 //! is opened on first use, as Spin does); it is closed when the guest drops the
 //! resource or the instance dies, which is what rolls back a transaction left open by
 //! a trap.
+//!
+//! **Cost as Spin charges it.** Spin's `InProcConnection::query` runs every statement
+//! on tokio's blocking pool (`spawn_blocking`) and awaits it: two thread hand-offs per
+//! statement, which on a real `spin up` cost far more than SQLite itself. This host does
+//! the same, so a benchmark on it charges a route for each statement it runs. As in
+//! Spin, the lazy connect runs on the calling thread, and `changes` /
+//! `last-insert-rowid` lock the connection inline.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wasmtime::component::Resource;
@@ -14,6 +22,9 @@ use wasmtime::component::Resource;
 use super::bindings::sqlite::{self, Error, QueryResult, RowResult, Value};
 use super::faults::{FaultAction, Fired};
 use super::{InstanceState, StatementRecord, StoreMode};
+
+/// A rusqlite connection shared with the blocking task that runs a statement on it.
+type Shared = Arc<Mutex<rusqlite::Connection>>;
 
 /// The host side of a `connection` resource.
 ///
@@ -25,7 +36,7 @@ pub struct Connection {
     path: PathBuf,
     busy_timeout: Duration,
     store: StoreMode,
-    conn: Option<rusqlite::Connection>,
+    conn: Option<Shared>,
 }
 
 impl Connection {
@@ -40,26 +51,32 @@ impl Connection {
 
     /// The rusqlite connection, opened on first use with rusqlite's defaults plus the
     /// configured busy timeout (Spin relies on rusqlite's default of 5 s).
-    fn get(&mut self) -> Result<&rusqlite::Connection, Error> {
-        if self.conn.is_none() {
-            let conn =
-                rusqlite::Connection::open(&self.path).map_err(|e| Error::Io(e.to_string()))?;
-            conn.busy_timeout(self.busy_timeout)
-                .map_err(|e| Error::Io(e.to_string()))?;
-            // The bundled SQLite of rusqlite (Spin's, and ours) is built with
-            // SQLITE_DEFAULT_FOREIGN_KEYS=1; a libSQL server starts every connection with
-            // SQLite's own default, foreign keys off. A component that forgets
-            // `PRAGMA foreign_keys = ON` silently loses ON DELETE CASCADE there.
-            if self.store == StoreMode::Libsql {
-                conn.pragma_update(None, "foreign_keys", false)
-                    .map_err(|e| Error::Io(e.to_string()))?;
-            }
-            self.conn = Some(conn);
+    fn get(&mut self) -> Result<Shared, Error> {
+        if let Some(conn) = &self.conn {
+            return Ok(conn.clone());
         }
-        self.conn
-            .as_ref()
-            .ok_or_else(|| Error::Io("connection vanished".to_string()))
+        let conn = rusqlite::Connection::open(&self.path).map_err(|e| Error::Io(e.to_string()))?;
+        conn.busy_timeout(self.busy_timeout)
+            .map_err(|e| Error::Io(e.to_string()))?;
+        // The bundled SQLite of rusqlite (Spin's, and ours) is built with
+        // SQLITE_DEFAULT_FOREIGN_KEYS=1; a libSQL server starts every connection with
+        // SQLite's own default, foreign keys off. A component that relies on
+        // `ON DELETE CASCADE` silently loses it there.
+        if self.store == StoreMode::Libsql {
+            conn.pragma_update(None, "foreign_keys", false)
+                .map_err(|e| Error::Io(e.to_string()))?;
+        }
+        let conn = Arc::new(Mutex::new(conn));
+        self.conn = Some(conn.clone());
+        Ok(conn)
     }
+}
+
+/// Locks a connection; a statement that panicked cannot have left rusqlite's state
+/// half-changed in a way the next statement would trust, and SQLite reports its own
+/// errors, so poison is ignored.
+fn lock(conn: &Shared) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+    conn.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Spin refuses more live connections than this per instance.
@@ -242,7 +259,10 @@ fn trap(fired: &Fired, what: &str) -> wasmtime::Error {
 }
 
 impl sqlite::HostConnection for InstanceState {
-    fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+    async fn open(
+        &mut self,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
         self.spin.stats.opens += 1;
         let shared = self.spin.shared.clone();
         if let Some(fired) = shared.faults.check_open() {
@@ -268,7 +288,7 @@ impl sqlite::HostConnection for InstanceState {
         Ok(Ok(self.table.push(conn)?))
     }
 
-    fn execute(
+    async fn execute(
         &mut self,
         conn: Resource<Connection>,
         statement: String,
@@ -296,10 +316,18 @@ impl sqlite::HostConnection for InstanceState {
             Err(Error::Io("unsupported statement".to_string()))
         } else {
             match self.table.get_mut(&conn)?.get() {
-                Ok(conn) => run(conn, &statement, parameters).map_err(|e| match shared.store {
-                    StoreMode::Local => local_error(&e),
-                    StoreMode::Libsql => libsql_error(&e),
-                }),
+                Ok(conn) => {
+                    let (store, sql) = (shared.store, statement.clone());
+                    // As Spin's sqlite-inproc: the statement runs on tokio's blocking pool.
+                    tokio::task::spawn_blocking(move || {
+                        run(&lock(&conn), &sql, parameters).map_err(|e| match store {
+                            StoreMode::Local => local_error(&e),
+                            StoreMode::Libsql => libsql_error(&e),
+                        })
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(Error::Io(format!("internal runtime error: {e}"))))
+                }
                 Err(e) => Err(e),
             }
         };
@@ -309,21 +337,23 @@ impl sqlite::HostConnection for InstanceState {
         Ok(outcome)
     }
 
-    fn last_insert_rowid(&mut self, conn: Resource<Connection>) -> wasmtime::Result<i64> {
+    async fn last_insert_rowid(&mut self, conn: Resource<Connection>) -> wasmtime::Result<i64> {
+        self.spin.stats.other_calls += 1;
         match self.table.get_mut(&conn)?.get() {
-            Ok(conn) => Ok(conn.last_insert_rowid()),
+            Ok(conn) => Ok(lock(&conn).last_insert_rowid()),
             Err(e) => Err(wasmtime::Error::msg(format!("last-insert-rowid: {e:?}"))),
         }
     }
 
-    fn changes(&mut self, conn: Resource<Connection>) -> wasmtime::Result<u64> {
+    async fn changes(&mut self, conn: Resource<Connection>) -> wasmtime::Result<u64> {
+        self.spin.stats.other_calls += 1;
         match self.table.get_mut(&conn)?.get() {
-            Ok(conn) => Ok(conn.changes()),
+            Ok(conn) => Ok(lock(&conn).changes()),
             Err(e) => Err(wasmtime::Error::msg(format!("changes: {e:?}"))),
         }
     }
 
-    fn drop(&mut self, conn: Resource<Connection>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, conn: Resource<Connection>) -> wasmtime::Result<()> {
         // Dropping the rusqlite connection closes it (rolling back any open transaction).
         self.table.delete(conn)?;
         self.spin.live_connections = self.spin.live_connections.saturating_sub(1);

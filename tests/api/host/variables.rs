@@ -6,7 +6,7 @@ use super::manifest::validate_name;
 use super::InstanceState;
 
 impl variables::Host for InstanceState {
-    fn get(&mut self, name: String) -> wasmtime::Result<Result<String, Error>> {
+    async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, Error>> {
         self.spin.stats.variable_gets += 1;
         if let Err(reason) = validate_name(&name) {
             return Ok(Err(Error::InvalidName(reason)));
