@@ -51,8 +51,9 @@ fn short_reason(err: &crate::db::DbError) -> String {
         DbError::Other(why) if why.starts_with(crate::db::MIGRATION_FAILED) => {
             format!("schema is behind version {SCHEMA_VERSION} and could not be migrated")
         }
-        DbError::Constraint(_) | DbError::Unsupported(_) | DbError::Other(_) => {
-            "database error".into()
-        }
+        DbError::Constraint(_)
+        | DbError::Unsupported(_)
+        | DbError::SchemaMissing(_)
+        | DbError::Other(_) => "database error".into(),
     }
 }

@@ -1,7 +1,8 @@
 //! Brings the database up to the schema this build expects, from `migrations.sql`.
 //!
-//! Every request pays one cheap `PRAGMA user_version`. Only when the file is behind does
-//! the component run the migration: the best-effort PRAGMAs first (a journal mode cannot
+//! A request learns the version from its own statement (see the `db` module's docs) or,
+//! on `/health`, from one `PRAGMA user_version`. Only when the file is behind does the
+//! component run the migration: the best-effort PRAGMAs first (a journal mode cannot
 //! change inside a transaction), then everything else inside `BEGIN IMMEDIATE`, where the
 //! version is read again so that two requests racing on a fresh database migrate it once.
 
@@ -11,6 +12,14 @@ use spin_sdk::sqlite3::Connection;
 
 /// The `PRAGMA user_version` that `migrations.sql` leaves behind.
 pub const SCHEMA_VERSION: i64 = 1;
+
+/// The first column of every read (`Db::read`): the file's schema version, read in the
+/// same statement as the data, so the check costs no host call of its own.
+pub const VERSION_COLUMN: &str = "(SELECT user_version FROM pragma_user_version)";
+
+/// The condition of every single-statement write: on a file older than this build the
+/// write changes nothing (and the read that explains why migrates it).
+pub const SCHEMA_IS_CURRENT: &str = "(SELECT user_version FROM pragma_user_version) >= 1";
 
 /// How a failed migration's error text starts (health reports it as a schema problem).
 pub const MIGRATION_FAILED: &str = "migration to schema version";
@@ -32,7 +41,7 @@ pub fn ensure_schema(conn: &Connection) -> Result<i64, DbError> {
             )),
         }
     }
-    tx::run(conn, |tx| {
+    tx::run(conn, &std::cell::Cell::new(false), |tx| {
         // Another request may have migrated while this one waited for the write lock.
         if first_int(&tx.query("PRAGMA user_version", &[])?)? >= SCHEMA_VERSION {
             return Ok(());
@@ -48,7 +57,7 @@ pub fn ensure_schema(conn: &Connection) -> Result<i64, DbError> {
     user_version(conn)
 }
 
-fn user_version(conn: &Connection) -> Result<i64, DbError> {
+pub fn user_version(conn: &Connection) -> Result<i64, DbError> {
     first_int(&execute(conn, "PRAGMA user_version", &[])?)
 }
 
@@ -149,6 +158,12 @@ mod tests {
                 "PRAGMA user_version = 1",
             ]
         );
+    }
+
+    #[test]
+    fn the_write_condition_names_this_builds_version() {
+        assert!(SCHEMA_IS_CURRENT.starts_with(VERSION_COLUMN));
+        assert!(SCHEMA_IS_CURRENT.ends_with(&format!(" >= {SCHEMA_VERSION}")));
     }
 
     #[test]

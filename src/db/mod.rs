@@ -1,9 +1,19 @@
 //! The database adapter: the only code that touches `spin_sdk::sqlite3`.
 //!
 //! One [`Db`] lives for one request. It opens its connection on first use (so routes that
-//! need no database never open one), checks the schema version once, and reuses that
-//! connection for every statement of the request. Spin hands each request a fresh
-//! instance, so nothing here outlives the request.
+//! need no database never open one) and reuses it for every statement of the request.
+//! Spin hands each request a fresh instance, so nothing here outlives the request.
+//!
+//! **Every host call is a cost** (on Spin, a statement is two thread hand-offs; on
+//! libSQL, a network round trip), so the schema check costs no statement of its own:
+//!
+//! - a read ([`Db::read`]) carries the schema version as its first column
+//!   ([`VERSION_COLUMN`]); only when a row says the file is behind does the request
+//!   migrate and read again;
+//! - a single-statement write carries [`SCHEMA_IS_CURRENT`] in its condition, so on an
+//!   older file it changes nothing, and the read that explains an empty result migrates;
+//! - any statement that fails because a table or column is missing (a fresh file) makes
+//!   the request check the version, migrate if behind, and run it again.
 //!
 //! Every SQLite failure is classified once, here ([`classify`]), from SQLite's own phrase
 //! inside the host's message: local SQLite says `UNIQUE constraint failed: users.username`,
@@ -12,7 +22,7 @@
 mod migrate;
 mod tx;
 
-pub use migrate::{MIGRATION_FAILED, SCHEMA_VERSION};
+pub use migrate::{MIGRATION_FAILED, SCHEMA_IS_CURRENT, SCHEMA_VERSION, VERSION_COLUMN};
 pub use spin_sdk::sqlite3::Value;
 pub use tx::Tx;
 
@@ -31,6 +41,9 @@ pub enum DbError {
     Constraint(Constraint),
     /// The statement itself was refused by the server (libSQL refuses some PRAGMAs).
     Unsupported(String),
+    /// A table or column the statement names does not exist: the file may be older
+    /// than this build (or empty), see [`Db::query`].
+    SchemaMissing(String),
     /// Anything else: an internal error.
     Other(String),
 }
@@ -56,6 +69,7 @@ impl std::fmt::Display for DbError {
             }
             DbError::Constraint(Constraint::Other(why)) => write!(f, "constraint failed: {why}"),
             DbError::Unsupported(why) => write!(f, "unsupported statement: {why}"),
+            DbError::SchemaMissing(why) => write!(f, "database error: {why}"),
             DbError::Other(why) => write!(f, "database error: {why}"),
         }
     }
@@ -102,6 +116,9 @@ pub fn classify_message(text: &str) -> DbError {
     if UNAVAILABLE.iter().any(|phrase| text.contains(phrase)) {
         return DbError::Unavailable(text.to_string());
     }
+    if text.contains("no such table") || text.contains("no such column") {
+        return DbError::SchemaMissing(text.to_string());
+    }
     if text.trim() == "unsupported statement" {
         return DbError::Unsupported(text.to_string());
     }
@@ -111,8 +128,10 @@ pub fn classify_message(text: &str) -> DbError {
 /// One request's handle on the `default` database.
 pub struct Db {
     conn: OnceCell<Connection>,
+    /// The schema version seen by this request (0 until a statement has said).
     schema_version: Cell<i64>,
-    foreign_keys_on: Cell<bool>,
+    /// Set by a statement inside a transaction that failed on a missing table or column.
+    schema_missing: Cell<bool>,
 }
 
 impl Default for Db {
@@ -127,92 +146,148 @@ impl Db {
         Db {
             conn: OnceCell::new(),
             schema_version: Cell::new(0),
-            foreign_keys_on: Cell::new(false),
+            schema_missing: Cell::new(false),
         }
     }
 
-    /// The connection of this request: opened, and the schema brought up to date, on first use.
+    /// The connection of this request, opened on first use.
     fn conn(&self) -> Result<&Connection, DbError> {
         if let Some(conn) = self.conn.get() {
             return Ok(conn);
         }
         let conn = Connection::open(DATABASE).map_err(classify)?;
+        Ok(self.conn.get_or_init(|| conn))
+    }
+
+    /// Reads the schema version, migrating the file first if it is behind; returns the
+    /// version it is at afterwards. `/health` calls it; other routes only when a
+    /// statement said the schema is behind or missing.
+    pub fn schema_version(&self) -> Result<i64, DbError> {
         // A constraint failure here belongs to the schema check, not to the caller's
         // statement: it must not reach a call site that maps constraints to answers.
-        let version = migrate::ensure_schema(&conn).map_err(|err| match err {
+        let version = migrate::ensure_schema(self.conn()?).map_err(|err| match err {
             DbError::Constraint(constraint) => {
                 DbError::Other(format!("schema check: {constraint:?}"))
             }
             other => other,
         })?;
         self.schema_version.set(version);
-        Ok(self.conn.get_or_init(|| conn))
+        Ok(version)
     }
 
-    /// Opens the database (if this request has not yet) and returns the schema version
-    /// it is at, after any migration this build had to apply.
-    pub fn schema_version(&self) -> Result<i64, DbError> {
-        self.conn()?;
-        Ok(self.schema_version.get())
+    /// Whether this request has seen the schema at the version this build expects.
+    fn schema_is_current(&self) -> bool {
+        self.schema_version.get() >= SCHEMA_VERSION
     }
 
-    /// Runs one statement on its own (SQLite makes a single statement atomic).
-    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
-        execute(self.conn()?, sql, params)
-    }
-
-    /// Runs `work` inside `BEGIN IMMEDIATE … COMMIT`; any error rolls it back.
-    ///
-    /// Foreign keys are switched on first: SQLite ignores that PRAGMA inside a
-    /// transaction, and a libSQL server starts every connection with them off.
-    pub fn write<T>(
-        &self,
-        work: impl FnOnce(&Tx) -> crate::error::Result<T>,
-    ) -> crate::error::Result<T> {
-        let conn = self.conn()?;
-        if !self.foreign_keys_on.get() {
-            execute(conn, "PRAGMA foreign_keys = ON", &[])?;
-            self.foreign_keys_on.set(true);
+    /// After `err` said a table or column is missing: brings the schema up to date and
+    /// says whether the statement is worth running again (it was not already current).
+    fn repaired(&self, err: &DbError) -> Result<bool, DbError> {
+        if !matches!(err, DbError::SchemaMissing(_)) || self.schema_is_current() {
+            return Ok(false);
         }
-        tx::run(conn, work)
+        let before = migrate::user_version(self.conn()?)?;
+        if before >= SCHEMA_VERSION {
+            self.schema_version.set(before);
+            return Ok(false);
+        }
+        self.schema_version()?;
+        Ok(true)
+    }
+
+    /// Runs one statement on its own (SQLite makes a single statement atomic). If it
+    /// fails on a missing table or column and the schema was behind, the schema is
+    /// migrated and the statement runs once more.
+    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+        match execute(self.conn()?, sql, params) {
+            Err(err) if self.repaired(&err)? => execute(self.conn()?, sql, params),
+            outcome => outcome,
+        }
+    }
+
+    /// Runs one read whose first column is [`VERSION_COLUMN`]. A row that shows the file
+    /// behind this build migrates it and reads again; the rows come back without that
+    /// column. No row means nothing was found, which no migration changes.
+    pub fn read(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+        let mut rows = self.query(sql, params)?;
+        if let Some(version) = rows.first().map(|row| row.int(0)).transpose()? {
+            self.schema_version.set(version);
+            if version < SCHEMA_VERSION {
+                self.schema_version()?;
+                rows = self.query(sql, params)?;
+            }
+        }
+        rows.skip = 1;
+        Ok(rows)
+    }
+
+    /// Runs `work` inside `BEGIN IMMEDIATE … COMMIT`; any error rolls it back. If a
+    /// statement of it failed on a missing table or column and the schema was behind,
+    /// the schema is migrated and `work` runs once more, in a new transaction.
+    ///
+    /// No `PRAGMA foreign_keys` here: a libSQL server starts each connection with
+    /// foreign keys off, so no write may rely on them (see `store::users::delete`).
+    pub fn write<T, E: From<DbError>>(&self, work: impl Fn(&Tx) -> Result<T, E>) -> Result<T, E> {
+        let conn = self.conn()?;
+        self.schema_missing.set(false);
+        let outcome = tx::run(conn, &self.schema_missing, &work);
+        if outcome.is_err()
+            && self.schema_missing.get()
+            && self.repaired(&DbError::SchemaMissing(String::new()))?
+        {
+            return tx::run(conn, &self.schema_missing, &work);
+        }
+        outcome
     }
 }
 
 /// Executes one statement on `conn` and classifies its failure.
 fn execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
-    conn.execute(sql, params).map(Rows).map_err(classify)
+    conn.execute(sql, params)
+        .map(|result| Rows { result, skip: 0 })
+        .map_err(classify)
 }
 
 /// The rows of a statement, with typed access that never panics: a column that is
 /// missing or of another type is an internal error.
-pub struct Rows(QueryResult);
+pub struct Rows {
+    result: QueryResult,
+    /// Leading columns the caller does not see (the schema version of [`Db::read`]).
+    skip: usize,
+}
 
 impl Rows {
     pub fn len(&self) -> usize {
-        self.0.rows.len()
+        self.result.rows.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.rows.is_empty()
+        self.result.rows.is_empty()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
-        self.0.rows.iter().map(|r| Row(&r.values))
+        self.result.rows.iter().map(|r| Row {
+            values: &r.values,
+            skip: self.skip,
+        })
     }
 
     pub fn first(&self) -> Option<Row<'_>> {
-        self.0.rows.first().map(|r| Row(&r.values))
+        self.iter().next()
     }
 }
 
 /// One row of [`Rows`].
 #[derive(Clone, Copy)]
-pub struct Row<'r>(&'r [Value]);
+pub struct Row<'r> {
+    values: &'r [Value],
+    skip: usize,
+}
 
 impl Row<'_> {
     fn value(&self, index: usize) -> Result<&Value, DbError> {
-        self.0
-            .get(index)
+        self.values
+            .get(index + self.skip)
             .ok_or_else(|| DbError::Other(format!("result has no column {index}")))
     }
 
@@ -322,9 +397,23 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_table_or_column_says_the_schema_may_be_behind() {
+        for text in [
+            "no such table: users",
+            "no such column: u.session_version",
+            "Hrana: `cursor error: `error at step 0: (error code: SQLITE_ERROR) `SQLite error: no such table: favorites```",
+        ] {
+            assert!(
+                matches!(classify_message(text), DbError::SchemaMissing(_)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn anything_else_is_other() {
         assert!(matches!(
-            classify_message("no such table: users"),
+            classify_message("near \"SELEC\": syntax error"),
             DbError::Other(_)
         ));
         assert!(matches!(

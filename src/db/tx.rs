@@ -8,15 +8,20 @@
 //! the error that caused it. If the guest traps instead, Spin drops the instance and its
 //! connection, and SQLite rolls the open transaction back (the tests prove it).
 //!
-//! Only writes need it: every read in this API is a single statement, which SQLite runs
-//! on one snapshot by itself, so no route pays for `BEGIN` and `COMMIT` on a read.
+//! Only writes that need several statements use it: every read in this API is a single
+//! statement, which SQLite runs on one snapshot by itself, and so is every write that can
+//! be said in one statement. While a transaction is open it holds the write lock, and the
+//! other writers wait, so the closures keep the fewest statements inside it.
 
 use super::{execute, warn, DbError, Rows, Value};
 use spin_sdk::sqlite3::Connection;
+use std::cell::Cell;
 
 /// Statements inside an open transaction.
 pub struct Tx<'c> {
     conn: &'c Connection,
+    /// Set when a statement failed on a missing table or column (see `Db::write`).
+    schema_missing: &'c Cell<bool>,
 }
 
 impl Tx<'_> {
@@ -27,7 +32,11 @@ impl Tx<'_> {
                 "transaction control inside a transaction: {sql}"
             )));
         }
-        execute(self.conn, sql, params)
+        let outcome = execute(self.conn, sql, params);
+        if let Err(DbError::SchemaMissing(_)) = &outcome {
+            self.schema_missing.set(true);
+        }
+        outcome
     }
 }
 
@@ -36,12 +45,17 @@ impl Tx<'_> {
 /// `DbError`.
 pub fn run<T, E: From<DbError>>(
     conn: &Connection,
+    schema_missing: &Cell<bool>,
     work: impl FnOnce(&Tx) -> Result<T, E>,
 ) -> Result<T, E> {
     // IMMEDIATE takes the write lock up front, so a concurrent writer waits on the busy
     // timeout instead of failing later with a lock upgrade that cannot be retried.
     execute(conn, "BEGIN IMMEDIATE", &[])?;
-    let outcome = work(&Tx { conn }).and_then(|value| {
+    let outcome = work(&Tx {
+        conn,
+        schema_missing,
+    })
+    .and_then(|value| {
         execute(conn, "COMMIT", &[])?;
         Ok(value)
     });

@@ -1,10 +1,12 @@
 //! A user's favorites: listed in the order they were added (the `favorites.id`
 //! autoincrement), added one at a time, replaced as a whole, removed one at a time.
 
-use crate::db::{Constraint, Db, DbError, Row, Value};
+use super::{write_or_explain, NOW};
+use crate::db::{Constraint, Db, DbError, Row, Value, SCHEMA_IS_CURRENT};
 use crate::domain::{PokemonId, UserId, MAX_FAVORITES};
 use crate::error::{ApiError, Result};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// One favorite, as the API shows it.
 #[derive(Debug, Serialize)]
@@ -33,8 +35,9 @@ impl Favorite {
 /// exist. One statement: the user's row and their page come from one snapshot, and the
 /// existence check of the authenticated user costs nothing extra.
 pub fn page(db: &Db, user: UserId, after_key: i64, limit: i64) -> Result<Option<Vec<Favorite>>> {
-    let rows = db.query(
-        "SELECT u.id, f.id, f.pokemon_id, p.name, f.added_at
+    let rows = db.read(
+        "SELECT (SELECT user_version FROM pragma_user_version),
+                u.id, f.id, f.pokemon_id, p.name, f.added_at
          FROM users u
          LEFT JOIN favorites f ON f.user_id = u.id AND f.id > ?2
          LEFT JOIN pokemon p ON p.id = f.pokemon_id
@@ -60,20 +63,47 @@ pub fn page(db: &Db, user: UserId, after_key: i64, limit: i64) -> Result<Option<
     Ok(Some(items))
 }
 
-/// Adds one favorite at the end of the list.
+/// Adds one favorite at the end of the list: 401 if the user is gone, 422
+/// `unknown_pokemon`, 409 `favorite_exists`, 422 past the cap.
 ///
-/// 401 if the user is gone, 422 `unknown_pokemon`, 409 `favorite_exists`, 422 past the
-/// cap. The checks and the insert share one write transaction, so two requests cannot
-/// both pass the cap check.
+/// One statement: the insert's own conditions (the user exists, the Pokémon is in the
+/// catalog, the list is under the cap, the schema is current) and the `UNIQUE`
+/// constraint decide, atomically, so two requests cannot both pass the cap. Only when
+/// it inserts nothing does a read find out which condition failed.
 pub fn add(db: &Db, user: UserId, pokemon: PokemonId) -> Result<Favorite> {
-    let (user_id, pokemon_id) = (Value::Integer(user.get()), Value::Integer(pokemon.get()));
-    db.write(|tx| {
-        let rows = tx.query(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1),
-                    (SELECT name FROM pokemon WHERE id = ?2),
+    let params = [Value::Integer(user.get()), Value::Integer(pokemon.get())];
+    let sql = format!(
+        "INSERT INTO favorites (user_id, pokemon_id, added_at)
+         SELECT u.id, p.id, {NOW}
+         FROM users u JOIN pokemon p ON p.id = ?2
+         WHERE u.id = ?1
+           AND (SELECT count(*) FROM favorites WHERE user_id = ?1) < {MAX_FAVORITES}
+           AND {SCHEMA_IS_CURRENT}
+         RETURNING id, added_at, (SELECT name FROM pokemon WHERE id = pokemon_id)"
+    );
+    let insert = || {
+        let rows = db.query(&sql, &params).map_err(|err| match err {
+            DbError::Constraint(Constraint::Unique(_)) => ApiError::FavoriteExists(pokemon.get()),
+            other => other.into(),
+        })?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        Ok(Some(Favorite {
+            key: row.int(0)?,
+            pokemon_id: pokemon.get(),
+            name: row.text(2)?.to_string(),
+            added_at: row.text(1)?.to_string(),
+        }))
+    };
+    let explain = || {
+        let rows = db.read(
+            "SELECT (SELECT user_version FROM pragma_user_version),
+                    EXISTS (SELECT 1 FROM users WHERE id = ?1),
+                    EXISTS (SELECT 1 FROM pokemon WHERE id = ?2),
                     EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?2),
                     (SELECT count(*) FROM favorites WHERE user_id = ?1)",
-            &[user_id.clone(), pokemon_id.clone()],
+            &params,
         )?;
         let row = rows
             .first()
@@ -81,9 +111,9 @@ pub fn add(db: &Db, user: UserId, pokemon: PokemonId) -> Result<Favorite> {
         if row.int(0)? == 0 {
             return Err(ApiError::Unauthorized);
         }
-        let Some(name) = row.opt_text(1)?.map(str::to_string) else {
+        if row.int(1)? == 0 {
             return Err(ApiError::UnknownPokemon(vec![pokemon.get()]));
-        };
+        }
         if row.int(2)? != 0 {
             return Err(ApiError::FavoriteExists(pokemon.get()));
         }
@@ -93,61 +123,58 @@ pub fn add(db: &Db, user: UserId, pokemon: PokemonId) -> Result<Favorite> {
                 format!("a user may keep at most {MAX_FAVORITES} favorites"),
             ));
         }
-        let inserted = tx
-            .query(
-                &format!(
-                    "INSERT INTO favorites (user_id, pokemon_id, added_at) VALUES (?1, ?2, {})
-                     RETURNING id, added_at",
-                    super::NOW
-                ),
-                &[user_id.clone(), pokemon_id.clone()],
-            )
-            .map_err(|err| match err {
-                // Only reachable if the check above raced, which the write lock prevents.
-                DbError::Constraint(Constraint::Unique(_)) => {
-                    ApiError::FavoriteExists(pokemon.get())
-                }
-                other => other.into(),
-            })?;
-        let row = inserted
-            .first()
-            .ok_or_else(|| ApiError::internal("INSERT … RETURNING gave no row"))?;
-        Ok(Favorite {
-            key: row.int(0)?,
-            pokemon_id: pokemon.get(),
-            name,
-            added_at: row.text(1)?.to_string(),
-        })
-    })
+        Ok(None)
+    };
+    write_or_explain(insert, explain)
 }
 
 /// Replaces the whole list with `ids`, in that order, and returns the new list.
 /// Unknown ids change nothing (422 `unknown_pokemon`).
+///
+/// The checks that need no lock run first, in one read: the user exists, and which ids
+/// the catalog has (it never changes), with their names. Then one transaction of two
+/// statements: the old list out (its `added_at` kept for the Pokémon that stay), the new
+/// list in, in the order given.
 pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>> {
     let user_id = Value::Integer(user.get());
     let id_list = Value::Text(
         serde_json::to_string(&ids.iter().map(|id| id.get()).collect::<Vec<_>>())
             .map_err(ApiError::internal)?,
     );
-    db.write(|tx| {
-        let rows = tx.query(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1),
-                    (SELECT json_group_array(j.value) FROM json_each(?2) j
-                     WHERE NOT EXISTS (SELECT 1 FROM pokemon p WHERE p.id = j.value))",
-            &[user_id.clone(), id_list.clone()],
-        )?;
-        let row = rows
-            .first()
-            .ok_or_else(|| ApiError::internal("check gave no row"))?;
+    let rows = db.read(
+        "SELECT (SELECT user_version FROM pragma_user_version),
+                EXISTS (SELECT 1 FROM users WHERE id = ?1), j.value, p.name
+         FROM (SELECT 1) LEFT JOIN json_each(?2) j LEFT JOIN pokemon p ON p.id = j.value
+         ORDER BY j.key",
+        &[user_id.clone(), id_list.clone()],
+    )?;
+    let mut names = BTreeMap::new();
+    let mut unknown = Vec::new();
+    for row in rows.iter() {
         if row.int(0)? == 0 {
             return Err(ApiError::Unauthorized);
         }
-        let unknown: Vec<i64> = serde_json::from_str(row.text(1)?).map_err(ApiError::internal)?;
-        if !unknown.is_empty() {
-            return Err(ApiError::UnknownPokemon(unknown));
+        if let Some(id) = row.opt_int(1)? {
+            match row.opt_text(2)? {
+                Some(name) => {
+                    names.insert(id, name.to_string());
+                }
+                None => unknown.push(id),
+            }
         }
-        // A Pokémon that stays in the list keeps the time it was first added; the list
-        // order is the order given, so the rows are written afresh in that order.
+    }
+    if !unknown.is_empty() {
+        return Err(ApiError::UnknownPokemon(unknown));
+    }
+    let insert = format!(
+        "INSERT INTO favorites (user_id, pokemon_id, added_at)
+         SELECT ?1, j.value, coalesce(json_extract(?3, '$.\"' || j.value || '\"'), {NOW})
+         FROM json_each(?2) j
+         WHERE EXISTS (SELECT 1 FROM users WHERE id = ?1)
+         ORDER BY j.key
+         RETURNING id, pokemon_id, added_at"
+    );
+    let mut items = db.write(|tx| {
         let removed = tx.query(
             "DELETE FROM favorites WHERE user_id = ?1 RETURNING pokemon_id, added_at",
             std::slice::from_ref(&user_id),
@@ -156,41 +183,60 @@ pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>
         for row in removed.iter() {
             added_at.insert(row.int(0)?.to_string(), row.text(1)?.into());
         }
-        tx.query(
-            &format!(
-                "INSERT INTO favorites (user_id, pokemon_id, added_at)
-                 SELECT ?1, j.value, coalesce(json_extract(?3, '$.\"' || j.value || '\"'), {})
-                 FROM json_each(?2) j ORDER BY j.key",
-                super::NOW
-            ),
+        let inserted = tx.query(
+            &insert,
             &[
                 user_id.clone(),
                 id_list.clone(),
                 Value::Text(serde_json::Value::Object(added_at).to_string()),
             ],
         )?;
-        let rows = tx.query(
-            "SELECT f.id, f.pokemon_id, p.name, f.added_at
-             FROM favorites f JOIN pokemon p ON p.id = f.pokemon_id
-             WHERE f.user_id = ?1 ORDER BY f.id",
-            std::slice::from_ref(&user_id),
-        )?;
-        rows.iter().map(|row| Favorite::from_row(row, 0)).collect()
-    })
+        // The user was deleted since the read above: nothing may be left behind.
+        if inserted.len() != ids.len() {
+            return Err(ApiError::Unauthorized);
+        }
+        inserted
+            .iter()
+            .map(|row| {
+                let pokemon_id = row.int(1)?;
+                Ok(Favorite {
+                    key: row.int(0)?,
+                    pokemon_id,
+                    name: names.get(&pokemon_id).cloned().unwrap_or_default(),
+                    added_at: row.text(2)?.to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    // RETURNING promises no order; the list's order is that of the keys.
+    items.sort_by_key(|f| f.key);
+    Ok(items)
 }
 
-/// Removes one favorite. `Ok(false)` if it was not a favorite; 401 if the user is gone
-/// (looked up only on that miss, so a hit costs one statement).
+/// Removes one favorite: `Ok(false)` if it was not a favorite, 401 if the user is gone.
+/// One statement; only when it deletes nothing does a read tell the two apart.
 pub fn remove(db: &Db, user: UserId, pokemon: PokemonId) -> Result<bool> {
-    let rows = db.query(
-        "DELETE FROM favorites WHERE user_id = ?1 AND pokemon_id = ?2 RETURNING id",
-        &[Value::Integer(user.get()), Value::Integer(pokemon.get())],
-    )?;
-    if !rows.is_empty() {
-        return Ok(true);
-    }
-    if !super::users::exists(db, user)? {
-        return Err(ApiError::Unauthorized);
-    }
-    Ok(false)
+    let params = [Value::Integer(user.get()), Value::Integer(pokemon.get())];
+    let sql = format!(
+        "DELETE FROM favorites WHERE user_id = ?1 AND pokemon_id = ?2 AND {SCHEMA_IS_CURRENT}
+         RETURNING id"
+    );
+    let delete = || Ok((!db.query(&sql, &params)?.is_empty()).then_some(true));
+    let explain = || {
+        let rows = db.read(
+            "SELECT (SELECT user_version FROM pragma_user_version),
+                    EXISTS (SELECT 1 FROM users WHERE id = ?1),
+                    EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?2)",
+            &params,
+        )?;
+        let row = rows
+            .first()
+            .ok_or_else(|| ApiError::internal("check gave no row"))?;
+        if row.int(0)? == 0 {
+            return Err(ApiError::Unauthorized);
+        }
+        // Still there: it was added again since, or the file was behind; try again.
+        Ok((row.int(1)? == 0).then_some(false))
+    };
+    write_or_explain(delete, explain)
 }

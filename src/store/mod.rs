@@ -1,11 +1,42 @@
 //! The store: the only code that knows table and column names. Each function is one
 //! unit of database work for one route, with its SQL beside the code that reads it.
-//! Multi-statement writes run through [`crate::db::Db::write`], so a reader finds the
-//! transaction's beginning and end in one place.
+//!
+//! The statement budget (README, "What each route costs"; pinned by
+//! `tests/api/statements.rs`): a read is one statement; a change that one statement can
+//! say is one statement (atomic by itself, holding the write lock for one host call);
+//! only a change that needs several runs through [`crate::db::Db::write`], so a reader
+//! finds that transaction's beginning and end in one place.
 
 pub mod favorites;
 pub mod pokemon;
 pub mod users;
 
+use crate::error::{ApiError, Result};
+
 /// The current time as the API writes it: RFC 3339, UTC, whole seconds.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
+
+/// How often a single-statement write is tried before the request gives up.
+const ATTEMPTS: usize = 3;
+
+/// Runs a write that changes nothing when one of its conditions fails (`write` answers
+/// `None`), and then asks `explain` why, with a read outside any lock: `explain` gives
+/// the answer (a value or the client's error), or `None` when nothing explains it (the
+/// data changed in between, or the read found the file behind and migrated it), and the
+/// write runs again. The normal case is the one statement of `write`.
+fn write_or_explain<T>(
+    mut write: impl FnMut() -> Result<Option<T>>,
+    mut explain: impl FnMut() -> Result<Option<T>>,
+) -> Result<T> {
+    for _ in 0..ATTEMPTS {
+        if let Some(done) = write()? {
+            return Ok(done);
+        }
+        if let Some(answer) = explain()? {
+            return Ok(answer);
+        }
+    }
+    Err(ApiError::DatabaseUnavailable(format!(
+        "the data changed under a write {ATTEMPTS} times in a row"
+    )))
+}

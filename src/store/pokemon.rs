@@ -25,8 +25,9 @@ impl Pokemon {
 /// (ASCII letters compared without case), in Pokédex order.
 pub fn search(db: &Db, prefix: Option<&str>, after_id: i64, limit: i64) -> Result<Vec<Pokemon>> {
     let rows = match prefix {
-        Some(prefix) => db.query(
-            "SELECT id, name FROM pokemon WHERE id > ?1 AND name LIKE ?2 ESCAPE '\\'
+        Some(prefix) => db.read(
+            "SELECT (SELECT user_version FROM pragma_user_version), id, name
+             FROM pokemon WHERE id > ?1 AND name LIKE ?2 ESCAPE '\\'
              ORDER BY id LIMIT ?3",
             &[
                 Value::Integer(after_id),
@@ -34,8 +35,9 @@ pub fn search(db: &Db, prefix: Option<&str>, after_id: i64, limit: i64) -> Resul
                 Value::Integer(limit),
             ],
         )?,
-        None => db.query(
-            "SELECT id, name FROM pokemon WHERE id > ?1 ORDER BY id LIMIT ?2",
+        None => db.read(
+            "SELECT (SELECT user_version FROM pragma_user_version), id, name
+             FROM pokemon WHERE id > ?1 ORDER BY id LIMIT ?2",
             &[Value::Integer(after_id), Value::Integer(limit)],
         )?,
     };
@@ -44,8 +46,9 @@ pub fn search(db: &Db, prefix: Option<&str>, after_id: i64, limit: i64) -> Resul
 
 /// One entry by its Pokédex number.
 pub fn get(db: &Db, id: i64) -> Result<Option<Pokemon>> {
-    let rows = db.query(
-        "SELECT id, name FROM pokemon WHERE id = ?1",
+    let rows = db.read(
+        "SELECT (SELECT user_version FROM pragma_user_version), id, name
+         FROM pokemon WHERE id = ?1",
         &[Value::Integer(id)],
     )?;
     rows.first().map(Pokemon::from_row).transpose()

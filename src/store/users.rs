@@ -1,6 +1,7 @@
 //! Users: registration, login lookup, profile, deletion.
 
-use crate::db::{Constraint, Db, DbError, Value};
+use super::{write_or_explain, NOW};
+use crate::db::{Constraint, Db, DbError, Value, SCHEMA_IS_CURRENT};
 use crate::domain::{UserId, Username};
 use crate::error::{ApiError, Result};
 use serde::Serialize;
@@ -26,32 +27,37 @@ pub struct Profile {
 /// One statement, so SQLite makes it atomic without an explicit transaction.
 pub fn create(db: &Db, username: &Username, password_hash: &str) -> Result<NewUser> {
     let sql = format!(
-        "INSERT INTO users (username, password_hash, created_at) VALUES (?1, ?2, {})
-         RETURNING id, created_at",
-        super::NOW
+        "INSERT INTO users (username, password_hash, created_at)
+         SELECT ?1, ?2, {NOW} WHERE {SCHEMA_IS_CURRENT}
+         RETURNING id, created_at"
     );
     let params = [
         Value::Text(username.as_str().to_string()),
         Value::Text(password_hash.to_string()),
     ];
-    let rows = db.query(&sql, &params).map_err(|err| match err {
-        DbError::Constraint(Constraint::Unique(_)) => ApiError::UsernameTaken,
-        other => other.into(),
-    })?;
-    let row = rows
-        .first()
-        .ok_or_else(|| ApiError::internal("INSERT … RETURNING gave no row"))?;
-    Ok(NewUser {
-        id: row.int(0)?,
-        username: username.as_str().to_string(),
-        created_at: row.text(1)?.to_string(),
-    })
+    let insert = || {
+        let rows = db.query(&sql, &params).map_err(|err| match err {
+            DbError::Constraint(Constraint::Unique(_)) => ApiError::UsernameTaken,
+            other => other.into(),
+        })?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        Ok(Some(NewUser {
+            id: row.int(0)?,
+            username: username.as_str().to_string(),
+            created_at: row.text(1)?.to_string(),
+        }))
+    };
+    // Only an older schema makes the insert a no-op; the read migrates it.
+    write_or_explain(insert, || schema_check(db).map(|()| None))
 }
 
 /// The id and password hash of the user called `username` in any letter case.
 pub fn login_lookup(db: &Db, username: &str) -> Result<Option<(UserId, String)>> {
-    let rows = db.query(
-        "SELECT id, password_hash FROM users WHERE username = ?1 COLLATE NOCASE",
+    let rows = db.read(
+        "SELECT (SELECT user_version FROM pragma_user_version), id, password_hash
+         FROM users WHERE username = ?1 COLLATE NOCASE",
         &[Value::Text(username.to_string())],
     )?;
     match rows.first() {
@@ -65,8 +71,8 @@ pub fn login_lookup(db: &Db, username: &str) -> Result<Option<(UserId, String)>>
 
 /// A user and their favorites count, read in one statement (one snapshot).
 pub fn profile(db: &Db, user: UserId) -> Result<Option<Profile>> {
-    let rows = db.query(
-        "SELECT id, username, created_at,
+    let rows = db.read(
+        "SELECT (SELECT user_version FROM pragma_user_version), id, username, created_at,
                 (SELECT count(*) FROM favorites WHERE user_id = users.id)
          FROM users WHERE id = ?1",
         &[Value::Integer(user.get())],
@@ -84,21 +90,48 @@ pub fn profile(db: &Db, user: UserId) -> Result<Option<Profile>> {
 
 /// Whether the user still exists.
 pub fn exists(db: &Db, user: UserId) -> Result<bool> {
-    let rows = db.query(
-        "SELECT 1 FROM users WHERE id = ?1",
+    let rows = db.read(
+        "SELECT (SELECT user_version FROM pragma_user_version),
+                EXISTS (SELECT 1 FROM users WHERE id = ?1)",
         &[Value::Integer(user.get())],
     )?;
-    Ok(!rows.is_empty())
+    let row = rows
+        .first()
+        .ok_or_else(|| ApiError::internal("EXISTS gave no row"))?;
+    Ok(row.int(0)? != 0)
 }
 
-/// Deletes a user; their favorites go with them through `ON DELETE CASCADE`, which
-/// needs `foreign_keys` on, so this runs as a write. Returns whether the user existed.
+/// Deletes a user and their favorites in one transaction. The favorites are deleted by
+/// an explicit statement, not by `ON DELETE CASCADE`: that needs `PRAGMA foreign_keys`
+/// on the connection, which a libSQL server starts with off. Returns whether the user
+/// existed.
 pub fn delete(db: &Db, user: UserId) -> Result<bool> {
-    db.write(|tx| {
-        let rows = tx.query(
-            "DELETE FROM users WHERE id = ?1 RETURNING id",
-            &[Value::Integer(user.get())],
-        )?;
-        Ok(!rows.is_empty())
-    })
+    let user_id = Value::Integer(user.get());
+    let delete_user =
+        format!("DELETE FROM users WHERE id = ?1 AND {SCHEMA_IS_CURRENT} RETURNING id");
+    let delete = || {
+        db.write(|tx| {
+            if tx
+                .query(&delete_user, std::slice::from_ref(&user_id))?
+                .is_empty()
+            {
+                return Ok(None);
+            }
+            tx.query(
+                "DELETE FROM favorites WHERE user_id = ?1",
+                std::slice::from_ref(&user_id),
+            )?;
+            Ok(Some(true))
+        })
+    };
+    // Nothing deleted: the user is gone, or the file was behind (the read migrates it).
+    let explain = || Ok((!exists(db, user)?).then_some(false));
+    write_or_explain(delete, explain)
+}
+
+/// Reads the schema version (migrating the file if it is behind), for a write that
+/// changed nothing although nothing but the schema could have stopped it.
+fn schema_check(db: &Db) -> Result<()> {
+    db.read("SELECT (SELECT user_version FROM pragma_user_version)", &[])?;
+    Ok(())
 }

@@ -82,6 +82,13 @@ fn write_routes<'a>(
             prepare: Box::new(list_of_three),
             call: Box::new(move |_| app.remove_favorite(ash, 2)),
         },
+        // A write that changes nothing, then the read that says why (404, not 401).
+        WriteRoute {
+            name: "remove absent favorite",
+            ok: 404,
+            prepare: Box::new(list_of_three),
+            call: Box::new(move |_| app.remove_favorite(ash, 99)),
+        },
         WriteRoute {
             name: "delete user",
             ok: 204,

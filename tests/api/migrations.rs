@@ -1,8 +1,11 @@
 //! The schema: a fresh database is migrated by the first request and only by it, the
 //! migration file is idempotent as a batch, and racing first requests migrate once.
+//! No route spends a statement on the schema check, so every route must notice, from
+//! its own statement, a file that is empty or whose version is behind, migrate it, and
+//! answer as it would have on an up-to-date file.
 
-use crate::helpers::{dump, store_tests, TestApp};
-use crate::host::{temp_db, HostConfig, StoreMode};
+use crate::helpers::{dump, store_tests, TestApp, TestUser};
+use crate::host::{temp_db, HostConfig, HostResponse, StoreMode};
 use std::path::Path;
 
 fn migrations_sql() -> String {
@@ -21,10 +24,16 @@ store_tests! {
         );
         let second = app.get("/api/pokemon/25", None);
         assert_eq!(second.status, 200);
+        let flat: Vec<String> = second
+            .stats
+            .sql()
+            .iter()
+            .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
         assert_eq!(
-            second.stats.sql(),
-            ["PRAGMA user_version", "SELECT id, name FROM pokemon WHERE id = ?1"],
-            "a migrated database costs one version check"
+            flat,
+            ["SELECT (SELECT user_version FROM pragma_user_version), id, name FROM pokemon WHERE id = ?1"],
+            "on a migrated database the version check rides in the route's own statement"
         );
         let tables = app.query_ints(
             "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN \
@@ -103,4 +112,95 @@ fn first_requests_racing_on_a_fresh_database_migrate_it_once() {
         })
         .count();
     assert_eq!(seeded, 1, "exactly one request ran the migration body");
+}
+
+/// The file's `user_version`, read directly.
+fn user_version(app: &TestApp) -> i64 {
+    app.query_ints(
+        "SELECT user_version FROM pragma_user_version WHERE ?1 = ?1",
+        0,
+    )[0]
+}
+
+/// Sets the file's `user_version`, as a file written by an older build would have it:
+/// every table there, the version behind.
+fn set_user_version(app: &TestApp, version: i64) {
+    let conn = rusqlite::Connection::open(app.db_path()).expect("open the test database");
+    conn.pragma_update(None, "user_version", version)
+        .expect("set user_version");
+}
+
+fn migrated(response: &HostResponse) -> bool {
+    response
+        .stats
+        .sql()
+        .iter()
+        .any(|s| s.starts_with("INSERT OR IGNORE INTO pokemon"))
+}
+
+store_tests! {
+    fn every_route_migrates_a_file_whose_version_is_behind_and_answers_as_usual(app) {
+        let ash = app.user("ash");
+        assert_eq!(app.replace_favorites(&ash, &[1, 4, 7]).status, 200);
+        let misty = app.user("misty");
+        let other = format!("/api/users/{}", misty.id);
+        type Call<'a> = Box<dyn Fn() -> HostResponse + 'a>;
+        let cases: Vec<(&str, Call, u16)> = vec![
+            ("register", Box::new(|| app.register("brock", "onix-rocks")), 201),
+            ("login", Box::new(|| app.login("ash", "ash-password")), 200),
+            ("me", Box::new(|| app.me(&ash.token)), 200),
+            ("list", Box::new(|| app.favorites(&ash)), 200),
+            ("add", Box::new(|| app.add_favorite(&ash, 25)), 201),
+            ("add again", Box::new(|| app.add_favorite(&ash, 25)), 409),
+            ("replace", Box::new(|| app.replace_favorites(&ash, &[7, 1, 150])), 200),
+            ("remove", Box::new(|| app.remove_favorite(&ash, 150)), 204),
+            ("remove again", Box::new(|| app.remove_favorite(&ash, 150)), 404),
+            ("search", Box::new(|| app.get("/api/pokemon?q=char", None)), 200),
+            ("pokemon", Box::new(|| app.get("/api/pokemon/25", None)), 200),
+            ("another user", Box::new(|| app.get(&other, Some(&ash.token))), 403),
+            ("delete user", Box::new(|| app.delete_user(&misty)), 204),
+        ];
+        for (name, call, status) in cases {
+            set_user_version(&app, 0);
+            let response = call();
+            assert_eq!(response.status, status, "{name}: {}", response.text());
+            assert!(migrated(&response), "{name} did not migrate: {:?}", response.stats.sql());
+            assert_eq!(user_version(&app), 1, "{name}");
+        }
+        // Every row kept, and the writes above applied exactly once.
+        assert_eq!(app.favorite_ids_in_db(ash.id), [7, 1]);
+        assert_eq!(app.favorite_ids_in_db(misty.id), Vec::<i64>::new());
+        assert_eq!(
+            app.query_ints("SELECT count(*) FROM users WHERE ?1 = ?1", 0),
+            [2],
+            "ash and brock"
+        );
+    }
+
+    fn every_route_migrates_an_empty_file_and_answers_as_on_an_empty_database(app) {
+        // A token for a user of another database: valid, but its user is not here.
+        let stranger: TestUser = app.user("stranger");
+        let fresh = || TestApp::new(app.mode);
+        type Call = Box<dyn Fn(&TestApp, &TestUser) -> HostResponse>;
+        let cases: Vec<(&str, Call, u16)> = vec![
+            ("register", Box::new(|a, _| a.register("brock", "onix-rocks")), 201),
+            ("login", Box::new(|a, _| a.login("ash", "ash-password")), 401),
+            ("me", Box::new(|a, u| a.me(&u.token)), 401),
+            ("list", Box::new(|a, u| a.favorites(u)), 401),
+            ("add", Box::new(|a, u| a.add_favorite(u, 25)), 401),
+            ("replace", Box::new(|a, u| a.replace_favorites(u, &[1])), 401),
+            ("remove", Box::new(|a, u| a.remove_favorite(u, 1)), 401),
+            ("delete user", Box::new(|a, u| a.delete_user(u)), 401),
+            ("search", Box::new(|a, _| a.get("/api/pokemon?q=char", None)), 200),
+            ("pokemon", Box::new(|a, _| a.get("/api/pokemon/25", None)), 200),
+            ("another user", Box::new(|a, u| a.get("/api/users/999", Some(&u.token))), 401),
+        ];
+        for (name, call, status) in cases {
+            let empty = fresh();
+            let response = call(&empty, &stranger);
+            assert_eq!(response.status, status, "{name}: {}", response.text());
+            assert!(migrated(&response), "{name} did not migrate: {:?}", response.stats.sql());
+            assert_eq!(user_version(&empty), 1, "{name}");
+        }
+    }
 }

@@ -1,5 +1,8 @@
-//! Each route runs exactly the statements the README's cost table lists: one schema
-//! check, the route's own statements, nothing re-run, no extra round trips.
+//! The statement budget: each route runs exactly the statements the README's cost table
+//! lists. Every read is one statement that carries the schema version as its first
+//! column; every change that one statement can say is one statement; the rest is one
+//! `BEGIN IMMEDIATE … COMMIT` with the fewest statements inside. Nothing else: no
+//! separate schema check, no `PRAGMA` per request, no statement re-run.
 
 use crate::helpers::store_tests;
 use crate::host::HostResponse;
@@ -19,45 +22,51 @@ fn assert_statements(response: &HostResponse, expected: &[&str]) {
     assert!(response.stats.opens <= 1, "one connection per request");
 }
 
-const WRITE_BEGIN: [&str; 3] = [
-    "PRAGMA user_version",
-    "PRAGMA foreign_keys = ON",
-    "BEGIN IMMEDIATE",
-];
+/// How every read starts: the schema version is its first column.
+const READ: &str = "SELECT (SELECT user_version FROM pragma_user_version),";
 
-fn write(statements: &[&'static str]) -> Vec<&'static str> {
-    let mut all = WRITE_BEGIN.to_vec();
-    all.extend_from_slice(statements);
-    all.push("COMMIT");
-    all
+/// A read whose columns after the version start with `rest`.
+fn read(rest: &str) -> String {
+    format!("{READ} {rest}")
 }
 
 store_tests! {
     fn every_route_runs_only_its_own_statements(app) {
         let ash = app.user("ash");
         let misty = app.user("misty");
-        let uv = "PRAGMA user_version";
         let base = format!("/api/users/{}", ash.id);
+        let profile = read("id, username, created_at");
+        let exists = read("EXISTS (SELECT 1 FROM users WHERE id = ?1)");
+        let page = read("u.id, f.id");
+        let pokemon = read("id, name FROM pokemon");
+        let login = read("id, password_hash FROM users");
+        let replace_check = read("EXISTS (SELECT 1 FROM users WHERE id = ?1), j.value");
+        let remove_check = read("EXISTS (SELECT 1 FROM users WHERE id = ?1), EXISTS (SELECT 1 FROM favorites");
         let cases: Vec<(HostResponse, Vec<&str>, usize)> = vec![
             (app.get("/health/live", None), vec![], 0),
-            (app.get("/health", None), vec![uv], 2),
-            (app.register("brock", "onix-rocks"), vec![uv, "INSERT INTO users"], 0),
-            (app.login("ash", "ash-password"), vec![uv, "SELECT id, password_hash FROM users"], 2),
-            (app.me(&ash.token), vec![uv, "SELECT id, username, created_at"], 1),
-            (app.get(&base, Some(&ash.token)), vec![uv, "SELECT id, username, created_at"], 1),
-            (app.add_favorite(&ash, 25), write(&["SELECT EXISTS", "INSERT INTO favorites"]), 1),
-            (app.favorites(&ash), vec![uv, "SELECT u.id, f.id"], 1),
+            (app.get("/health", None), vec!["PRAGMA user_version"], 2),
+            (app.register("brock", "onix-rocks"), vec!["INSERT INTO users"], 0),
+            (app.login("ash", "ash-password"), vec![&login], 2),
+            (app.me(&ash.token), vec![&profile], 1),
+            (app.get(&base, Some(&ash.token)), vec![&profile], 1),
+            (app.add_favorite(&ash, 25), vec!["INSERT INTO favorites"], 1),
+            (app.favorites(&ash), vec![&page], 1),
             (
                 app.replace_favorites(&ash, &[1, 4]),
-                write(&["SELECT EXISTS", "DELETE FROM favorites", "INSERT INTO favorites", "SELECT f.id"]),
+                vec![&replace_check, "BEGIN IMMEDIATE", "DELETE FROM favorites", "INSERT INTO favorites", "COMMIT"],
                 1,
             ),
-            (app.remove_favorite(&ash, 4), vec![uv, "DELETE FROM favorites"], 1),
-            (app.remove_favorite(&ash, 4), vec![uv, "DELETE FROM favorites", "SELECT 1 FROM users"], 1),
-            (app.get("/api/pokemon?q=char", None), vec![uv, "SELECT id, name FROM pokemon"], 0),
-            (app.get("/api/pokemon/25", None), vec![uv, "SELECT id, name FROM pokemon"], 0),
-            (app.get(&format!("/api/users/{}", misty.id), Some(&ash.token)), vec![uv, "SELECT 1 FROM users"], 1),
-            (app.delete_user(&misty), write(&["DELETE FROM users"]), 1),
+            (app.remove_favorite(&ash, 4), vec!["DELETE FROM favorites"], 1),
+            // Nothing deleted: one read tells "not a favorite" (404) from "user gone" (401).
+            (app.remove_favorite(&ash, 4), vec!["DELETE FROM favorites", &remove_check], 1),
+            (app.get("/api/pokemon?q=char", None), vec![&pokemon], 0),
+            (app.get("/api/pokemon/25", None), vec![&pokemon], 0),
+            (app.get(&format!("/api/users/{}", misty.id), Some(&ash.token)), vec![&exists], 1),
+            (
+                app.delete_user(&misty),
+                vec!["BEGIN IMMEDIATE", "DELETE FROM users", "DELETE FROM favorites", "COMMIT"],
+                1,
+            ),
         ];
         for (response, expected, variable_gets) in cases {
             assert!(response.status < 500, "{}", response.text());
@@ -66,11 +75,27 @@ store_tests! {
             // The component's initial memory (build.rs) holds every request but the
             // two that run Argon2id.
             let hashes = expected.iter().any(|s| s.starts_with("INSERT INTO users"))
-                || expected.iter().any(|s| s.starts_with("SELECT id, password_hash"));
+                || expected.iter().any(|s| s.contains("password_hash"));
             if !hashes {
                 assert_eq!(response.stats.memory_grows, 0, "{expected:?} grew the memory");
             }
         }
+    }
+
+    fn a_write_that_fails_its_check_explains_itself_with_one_read(app) {
+        let ash = app.user("ash");
+        assert_eq!(app.add_favorite(&ash, 25).status, 201);
+        let add_check = read("EXISTS (SELECT 1 FROM users WHERE id = ?1), EXISTS (SELECT 1 FROM pokemon");
+        // A duplicate is refused by the insert's own UNIQUE constraint: no read.
+        let duplicate = app.add_favorite(&ash, 25);
+        assert_eq!(duplicate.status, 409);
+        assert_statements(&duplicate, &["INSERT INTO favorites"]);
+        // A deleted user's token: the insert finds no user, the read says why.
+        let gone = app.user("gone");
+        assert_eq!(app.delete_user(&gone).status, 204);
+        let response = app.add_favorite(&gone, 25);
+        assert_eq!(response.status, 401);
+        assert_statements(&response, &["INSERT INTO favorites", &add_check]);
     }
 }
 

@@ -10,9 +10,13 @@ store_tests! {
     fn a_committed_write_is_in_the_file(app) {
         let ash = app.user("ash");
         assert_eq!(app.add_favorite(&ash, 25).status, 201);
-        let sql = app.add_favorite(&ash, 4).stats.sql().join("\n");
-        assert!(sql.contains("BEGIN IMMEDIATE") && sql.ends_with("COMMIT"), "{sql}");
-        assert_eq!(app.favorite_ids_in_db(ash.id), [25, 4]);
+        // One statement, atomic by itself: no transaction around it.
+        let add = app.add_favorite(&ash, 4);
+        assert_eq!(add.stats.sql().len(), 1, "{:?}", add.stats.sql());
+        // Two statements: one explicit transaction.
+        let sql = app.replace_favorites(&ash, &[25, 4, 7]).stats.sql().join("\n");
+        assert!(sql.contains("\nBEGIN IMMEDIATE\n") && sql.ends_with("COMMIT"), "{sql}");
+        assert_eq!(app.favorite_ids_in_db(ash.id), [25, 4, 7]);
     }
 
     fn a_failing_statement_rolls_the_whole_replacement_back(app) {
