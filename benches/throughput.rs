@@ -10,6 +10,12 @@
 //! the whole run takes about 25 times that, plus setup. `BENCH_ONLY=favorites,login`
 //! runs only those routes (`favorites`, `health`, `search`, `writes`, `login`, `live`).
 //! Progress goes to stderr, the report (Markdown, ready to paste) to stdout.
+//! `POKEFAVS_TEST_WASM=<file>` measures another build of the component on the same host
+//! (a "before" run: build the older commit, point this at its `.wasm`).
+//!
+//! The host charges what Spin charges: each `spin:sqlite` statement runs on tokio's
+//! blocking pool, as Spin's `sqlite-inproc` does, so a route pays for every host call it
+//! makes (the table's "host calls/req" column).
 //!
 //! What it measures, on one fresh database holding a user with 50 favorites:
 //!
@@ -442,6 +448,8 @@ struct Captured {
     statements: Vec<String>,
     opens: usize,
     variable_gets: usize,
+    /// Calls into the Spin interfaces (open, execute, variables, ...): what Spin charges.
+    spin_calls: usize,
     /// The instance's linear memory at its largest during the request.
     peak_memory_bytes: usize,
     /// `memory.grow`s past the initial memory.
@@ -480,6 +488,7 @@ impl RoutePlan {
                 statements: response.stats.sql().into_iter().map(String::from).collect(),
                 opens: response.stats.opens,
                 variable_gets: response.stats.variable_gets,
+                spin_calls: response.stats.spin_calls(),
                 peak_memory_bytes: response.stats.peak_memory_bytes,
                 memory_grows: response.stats.memory_grows,
             });
@@ -562,6 +571,12 @@ impl RoutePlan {
             floor,
             floor_rows,
         }
+    }
+
+    /// Spin host calls per HTTP request of this route (the write cycle averages its two).
+    fn spin_calls_per_request(&self) -> f64 {
+        let calls: usize = self.captured.iter().map(|c| c.spin_calls).sum();
+        calls as f64 / self.captured.len().max(1) as f64
     }
 
     fn has_floor(&self) -> bool {
@@ -1013,9 +1028,9 @@ impl Report<'_> {
         );
         let _ = writeln!(
             o,
-            "| route | clients | req/s | p50 ms | p99 ms | errors | floor req/s | floor p50 ms | ratio |"
+            "| route | clients | req/s | p50 ms | p99 ms | errors | host calls/req | floor req/s | floor p50 ms | ratio |"
         );
-        let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for row in self.rows {
             let c = &row.component;
             let (floor_rps, floor_p50, ratio) = match (&row.floor, row.ratio()) {
@@ -1026,9 +1041,15 @@ impl Report<'_> {
                 ),
                 _ => ("—".into(), "—".into(), "—".into()),
             };
+            let calls = self
+                .plans
+                .iter()
+                .find(|p| p.route == row.route)
+                .map(|p| format!("{:.1}", p.spin_calls_per_request()))
+                .unwrap_or_else(|| "—".into());
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {:.3} | {:.3} | {} | {floor_rps} | {floor_p50} | {ratio} |",
+                "| {} | {} | {} | {:.3} | {:.3} | {} | {calls} | {floor_rps} | {floor_p50} | {ratio} |",
                 row.route.label(),
                 row.clients,
                 rate(c.per_second()),
@@ -1040,7 +1061,9 @@ impl Report<'_> {
         let _ = writeln!(
             o,
             "\nreq/s counts HTTP requests (the write cycle is 2 per iteration: POST 201 + \
-             DELETE 204); latency is per request; the floor's errors are below if any."
+             DELETE 204); latency is per request; host calls = calls into the Spin \
+             interfaces (`spin:sqlite` open / execute, variables), each of which Spin (and \
+             this host) serves on tokio's blocking pool; the floor's errors are below if any."
         );
         for row in self.rows {
             if let Some(e) = &row.component.samples.first_error {
@@ -1135,6 +1158,20 @@ impl Report<'_> {
                 o,
                 "| {} component/floor | {ratio:.2} | {target} | {met} | {by_cpu} |",
                 route.label()
+            );
+        }
+        if let Some(row) = self.row(Route::Cycle, 32) {
+            let p99 = row.component.percentile_ms(0.99);
+            let errors = row.component.samples.errors;
+            let _ = writeln!(
+                o,
+                "| {} p99 latency / errors | {p99:.1} ms / {errors} | < 100 ms / 0 | {} | — |",
+                Route::Cycle.label(),
+                if p99 < 100.0 && errors == 0 {
+                    "yes"
+                } else {
+                    "NO"
+                }
             );
         }
         let _ = writeln!(
@@ -1269,11 +1306,12 @@ impl Report<'_> {
                 };
                 let _ = writeln!(
                     o,
-                    "  - {}: {} open(s), {} variable get(s), {} statement(s), peak linear memory {} KiB ({} memory.grow)",
+                    "  - {}: {} open(s), {} variable get(s), {} statement(s), {} host call(s), peak linear memory {} KiB ({} memory.grow)",
                     c.method,
                     c.opens,
                     c.variable_gets,
                     c.statements.len(),
+                    c.spin_calls,
                     c.peak_memory_bytes >> 10,
                     c.memory_grows
                 );
