@@ -186,7 +186,7 @@ fn title(status: u16) -> &'static str {
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
         match err {
-            DbError::Unavailable(why) => ApiError::DatabaseUnavailable(why),
+            DbError::Unavailable(_, why) => ApiError::DatabaseUnavailable(why),
             other => ApiError::Internal(other.to_string()),
         }
     }

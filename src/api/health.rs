@@ -44,10 +44,7 @@ pub fn check(db: &Db) -> Result<Reply> {
 fn short_reason(err: &crate::db::DbError) -> String {
     use crate::db::DbError;
     match err {
-        DbError::Unavailable(why) if why.contains("locked") => "database is locked".into(),
-        DbError::Unavailable(why) if why.contains("full") => "database is full".into(),
-        DbError::Unavailable(why) if why.contains("denied") => "access denied".into(),
-        DbError::Unavailable(_) => "database cannot be opened".into(),
+        DbError::Unavailable(outage, _) => outage.reason().into(),
         DbError::Other(why) if why.starts_with(crate::db::MIGRATION_FAILED) => {
             format!("schema is behind version {SCHEMA_VERSION} and could not be migrated")
         }

@@ -48,7 +48,7 @@ pub fn ensure_schema(conn: &Connection) -> Result<i64, DbError> {
         }
         for statement in statements.iter().filter(|s| !is_best_effort(s)) {
             tx.query(statement, &[]).map_err(|err| match err {
-                DbError::Unavailable(why) => DbError::Unavailable(why),
+                DbError::Unavailable(outage, why) => DbError::Unavailable(outage, why),
                 other => DbError::Other(format!("{MIGRATION_FAILED} {SCHEMA_VERSION}: {other}")),
             })?;
         }

@@ -35,8 +35,9 @@ const DATABASE: &str = "default";
 /// A classified database failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbError {
-    /// The store cannot be opened, is locked past the busy timeout, or is full: 503.
-    Unavailable(String),
+    /// The store cannot serve the request now (503 with `Retry-After`); the text is the
+    /// host's message, for the log.
+    Unavailable(Outage, String),
     /// A constraint refused the statement; the caller decides what that means.
     Constraint(Constraint),
     /// The statement itself was refused by the server (libSQL refuses some PRAGMAs).
@@ -47,6 +48,80 @@ pub enum DbError {
     /// Anything else: an internal error.
     Other(String),
 }
+
+/// Why the store is unavailable. Each kind is transient: the same request may succeed
+/// once the lock is released, the disk has room, or the server is back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// Locked past the busy timeout (local SQLite, or `SQLITE_BUSY` from the server).
+    Locked,
+    /// The disk is full.
+    Full,
+    /// The manifest does not grant the database.
+    Denied,
+    /// The file cannot be opened, no database has the label, or (libSQL) Spin cannot
+    /// build its client.
+    CannotOpen,
+    /// A libSQL server that cannot be reached: refused, reset, DNS, shutting down.
+    Unreachable,
+    /// A libSQL server that dropped this request's work: a statement interrupted, a
+    /// transaction timed out, a stream expired or unknown to it, too many requests.
+    ServerBusy,
+}
+
+impl Outage {
+    /// The short reason `/health` shows a monitor.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Outage::Locked => "database is locked",
+            Outage::Full => "database is full",
+            Outage::Denied => "access denied",
+            Outage::CannotOpen => "database cannot be opened",
+            Outage::Unreachable => "database server is unreachable",
+            Outage::ServerBusy => "database server dropped the request",
+        }
+    }
+}
+
+/// The phrases that mark a failure as transient, wherever they sit in the host's text,
+/// and what kind of outage each one is. Where each comes from is in the README ("Errors
+/// the store can give").
+const OUTAGES: [(&str, Outage); 25] = [
+    // SQLite's own messages and result codes (local, or inside libSQL's envelope).
+    ("database is locked", Outage::Locked),
+    ("database table is locked", Outage::Locked),
+    ("database schema is locked", Outage::Locked),
+    ("SQLITE_BUSY", Outage::Locked),
+    ("SQLITE_LOCKED", Outage::Locked),
+    ("database or disk is full", Outage::Full),
+    ("SQLITE_FULL", Outage::Full),
+    ("unable to open database", Outage::CannotOpen),
+    ("file is not a database", Outage::CannotOpen),
+    // The libSQL client's transport errors (`Hrana: `http error: …``, hyper's texts).
+    ("http error", Outage::Unreachable),
+    ("error trying to connect", Outage::Unreachable),
+    ("dns error", Outage::Unreachable),
+    (
+        "connection closed before message completed",
+        Outage::Unreachable,
+    ),
+    ("connection error", Outage::Unreachable),
+    ("Namespace store has shutdown", Outage::Unreachable),
+    // sqld dropped this request's work; nothing of it was kept.
+    ("SQLITE_INTERRUPT", Outage::ServerBusy),
+    ("SQLite error: interrupted", Outage::ServerBusy),
+    ("TRANSACTION_TIMEOUT", Outage::ServerBusy),
+    ("Transaction timed out", Outage::ServerBusy),
+    ("STREAM_EXPIRED", Outage::ServerBusy),
+    ("The stream has expired", Outage::ServerBusy),
+    ("baton", Outage::ServerBusy),
+    ("cursor stream ended prematurely", Outage::ServerBusy),
+    ("Too many concurrent requests", Outage::ServerBusy),
+    (
+        "Timed out while opening database connection",
+        Outage::ServerBusy,
+    ),
+];
 
 /// Which constraint failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +135,7 @@ pub enum Constraint {
 impl std::fmt::Display for DbError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DbError::Unavailable(why) => write!(f, "database unavailable: {why}"),
+            DbError::Unavailable(_, why) => write!(f, "database unavailable: {why}"),
             DbError::Constraint(Constraint::Unique(cols)) => {
                 write!(f, "UNIQUE constraint failed: {cols}")
             }
@@ -78,29 +153,24 @@ impl std::fmt::Display for DbError {
 /// Classifies an error of the Spin SQLite interface.
 fn classify(err: SpinError) -> DbError {
     match err {
-        SpinError::NoSuchDatabase => DbError::Unavailable("no such database: default".into()),
-        SpinError::AccessDenied => {
-            DbError::Unavailable("access to database 'default' denied by spin.toml".into())
+        SpinError::NoSuchDatabase => {
+            DbError::Unavailable(Outage::CannotOpen, "no such database: default".into())
         }
-        SpinError::InvalidConnection => DbError::Unavailable("invalid connection".into()),
-        SpinError::DatabaseFull => DbError::Unavailable("database is full".into()),
+        SpinError::AccessDenied => DbError::Unavailable(
+            Outage::Denied,
+            "access to database 'default' denied by spin.toml".into(),
+        ),
+        // Spin's libSQL backend answers this when it cannot build its client.
+        SpinError::InvalidConnection => {
+            DbError::Unavailable(Outage::CannotOpen, "invalid connection".into())
+        }
+        SpinError::DatabaseFull => DbError::Unavailable(Outage::Full, "database is full".into()),
         SpinError::Io(text) => classify_message(&text),
     }
 }
 
 /// Classifies a host error message by the SQLite phrase inside it, wherever it sits.
 pub fn classify_message(text: &str) -> DbError {
-    const UNAVAILABLE: [&str; 9] = [
-        "database is locked",
-        "database table is locked",
-        "database schema is locked",
-        "database or disk is full",
-        "unable to open database",
-        "file is not a database",
-        "SQLITE_BUSY",
-        "SQLITE_LOCKED",
-        "SQLITE_FULL",
-    ];
     const UNIQUE: &str = "UNIQUE constraint failed: ";
     if let Some(start) = text.find(UNIQUE) {
         let rest = &text[start + UNIQUE.len()..];
@@ -113,8 +183,8 @@ pub fn classify_message(text: &str) -> DbError {
     if text.contains("constraint failed") || text.contains("SQLITE_CONSTRAINT") {
         return DbError::Constraint(Constraint::Other(text.to_string()));
     }
-    if UNAVAILABLE.iter().any(|phrase| text.contains(phrase)) {
-        return DbError::Unavailable(text.to_string());
+    if let Some((_, outage)) = OUTAGES.iter().find(|(phrase, _)| text.contains(phrase)) {
+        return DbError::Unavailable(*outage, text.to_string());
     }
     if text.contains("no such table") || text.contains("no such column") {
         return DbError::SchemaMissing(text.to_string());
@@ -382,10 +452,49 @@ mod tests {
             "Hrana: `cursor error: `error at step 0: (error code: SQLITE_BUSY) `SQLite error: database is locked```",
         ] {
             assert!(
-                matches!(classify_message(text), DbError::Unavailable(_)),
+                matches!(classify_message(text), DbError::Unavailable(..)),
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_libsql_server_that_cannot_be_reached_is_an_outage() {
+        for text in [
+            "Hrana: `http error: `error trying to connect: tcp connect error: Connection refused (os error 111)``",
+            "Hrana: `http error: `error trying to connect: dns error: failed to lookup address information: Name or service not known``",
+            "Hrana: `http error: `connection closed before message completed``",
+            "Hrana: `http error: `connection error: Connection reset by peer (os error 104)``",
+        ] {
+            assert_eq!(
+                classify_message(text),
+                DbError::Unavailable(Outage::Unreachable, text.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn a_libsql_server_that_dropped_the_work_is_an_outage() {
+        for text in [
+            "Hrana: `cursor error: `error at step 0: (error code: SQLITE_INTERRUPT) `SQLite error: interrupted```",
+            "Hrana: `cursor error: `error at step 0: (error code: TRANSACTION_TIMEOUT) `Transaction timed out```",
+            "Hrana: `api error: `{\"message\":\"The stream has expired due to inactivity\",\"code\":\"STREAM_EXPIRED\"}``",
+            "Hrana: `api error: `Received an invalid baton``",
+            "Hrana: `cursor error: `cursor stream ended prematurely``",
+        ] {
+            assert_eq!(
+                classify_message(text),
+                DbError::Unavailable(Outage::ServerBusy, text.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn a_permanent_error_inside_the_envelope_keeps_its_meaning() {
+        let syntax = "Hrana: `cursor error: `error at step 0: (error code: SQLITE_ERROR) `SQLite error: near \"SELEC\": syntax error```";
+        assert!(matches!(classify_message(syntax), DbError::Other(_)));
+        let unique = "Hrana: `cursor error: `error at step 0: (error code: SQLITE_CONSTRAINT) `SQLite error: UNIQUE constraint failed: users.username```";
+        assert!(matches!(classify_message(unique), DbError::Constraint(_)));
     }
 
     #[test]

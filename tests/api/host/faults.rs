@@ -75,6 +75,55 @@ pub fn io(text: impl Into<String>) -> SqliteError {
     SqliteError::Io(text.into())
 }
 
+/// The transient failures of Spin's libSQL backend, as the component receives them:
+/// `io(text)`, the text being the `libsql` client's error (`Hrana: …`) as Spin passes it
+/// on (`Error::Io(e.to_string())` in Spin's `sqlite-libsql`). Inject them as they are:
+/// the host does not wrap a text that is already in this envelope.
+///
+/// Sources: the client's envelope and transport texts (`libsql/src/errors.rs`,
+/// `libsql/src/hrana/mod.rs`, hyper's connector); the server's texts (sqld,
+/// `libsql-server/src/hrana/stmt.rs`, `hrana/http/stream.rs`, `hrana/mod.rs`,
+/// `src/error.rs`). The first and the interrupt were seen on a real Spin 4.0.2 + sqld
+/// 0.24.33; the others are built from those sources.
+pub mod libsql {
+    /// The server is down or restarting (seen for real).
+    pub const CONNECT_REFUSED: &str = "Hrana: `http error: `error trying to connect: tcp connect error: Connection refused (os error 111)``";
+    /// The server's name does not resolve.
+    pub const DNS: &str = "Hrana: `http error: `error trying to connect: dns error: failed to lookup address information: Name or service not known``";
+    /// The server dropped the connection mid-request.
+    pub const CLOSED: &str = "Hrana: `http error: `connection closed before message completed``";
+    /// The connection was reset.
+    pub const RESET: &str =
+        "Hrana: `http error: `connection error: Connection reset by peer (os error 104)``";
+    /// The server interrupted the statement (seen for real, two Spin replicas on one sqld).
+    pub const INTERRUPTED: &str = "Hrana: `cursor error: `error at step 0: (error code: SQLITE_INTERRUPT) `SQLite error: interrupted```";
+    /// The server rolled back a transaction that held the write lock too long.
+    pub const TRANSACTION_TIMEOUT: &str = "Hrana: `cursor error: `error at step 0: (error code: TRANSACTION_TIMEOUT) `Transaction timed out```";
+    /// The server forgot the stream after 10 s without a request.
+    pub const STREAM_EXPIRED: &str = "Hrana: `api error: `{\"message\":\"The stream has expired due to inactivity\",\"code\":\"STREAM_EXPIRED\"}``";
+    /// The server does not know the stream (it restarted).
+    pub const INVALID_BATON: &str = "Hrana: `api error: `Received an invalid baton``";
+    /// The server is overloaded.
+    pub const OVERLOADED: &str =
+        "Hrana: `api error: `{\"error\":\"Internal Error: `Too many concurrent requests`\"}``";
+    /// The server is shutting down.
+    pub const SHUTTING_DOWN: &str = "Hrana: `api error: `Namespace store has shutdown``";
+
+    /// Every text above, named.
+    pub const ALL: [(&str, &str); 10] = [
+        ("connect refused", CONNECT_REFUSED),
+        ("dns", DNS),
+        ("closed", CLOSED),
+        ("reset", RESET),
+        ("interrupted", INTERRUPTED),
+        ("transaction timeout", TRANSACTION_TIMEOUT),
+        ("stream expired", STREAM_EXPIRED),
+        ("invalid baton", INVALID_BATON),
+        ("overloaded", OVERLOADED),
+        ("shutting down", SHUTTING_DOWN),
+    ];
+}
+
 /// SQLite's own message texts, for use with [`io`].
 pub mod messages {
     pub const LOCKED: &str = "database is locked";

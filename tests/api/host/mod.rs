@@ -54,7 +54,7 @@ pub use bindings::sqlite::{Error as SqliteError, Value as SqlValue};
     unused_imports,
     reason = "the fault vocabulary, for whichever test needs it"
 )]
-pub use faults::{io, messages, FaultAction, FaultTimes, FaultWhen, Faults};
+pub use faults::{io, libsql, messages, FaultAction, FaultTimes, FaultWhen, Faults};
 pub use manifest::Manifest;
 
 /// The `jwt_secret` that [`HostConfig::new`] provides: 40 bytes, above the 32-byte minimum.

@@ -237,10 +237,12 @@ fn libsql_error(err: &rusqlite::Error) -> Error {
     Error::Io(libsql_wrap(code, &err.to_string()))
 }
 
-/// An injected error as the guest sees it in the given mode.
+/// An injected error as the guest sees it in the given mode. In libSQL mode a SQLite
+/// message is wrapped as the server's cursor error; a text that is already in the
+/// client's envelope (`Hrana: …`, see [`super::faults::libsql`]) passes as it is.
 fn injected_error(mode: StoreMode, error: Error) -> Error {
     match (mode, error) {
-        (StoreMode::Libsql, Error::Io(text)) => {
+        (StoreMode::Libsql, Error::Io(text)) if !text.starts_with("Hrana: ") => {
             Error::Io(libsql_wrap(code_name_for_message(&text), &text))
         }
         (_, error) => error,
