@@ -11,9 +11,10 @@
 //!
 //! A request never panics the test because of the guest: a trap comes back as a
 //! [`HostResponse`] with `trap: Some(..)` and status 500 (see there). `Host::request`
-//! is sync and may be called from many threads at once; each calling thread drives its
-//! requests on its own current-thread tokio runtime, so a request blocked on SQLite's
-//! busy timeout only blocks its own thread.
+//! is sync and may be called from many threads at once; the request itself runs, as on
+//! Spin, as a task on one multi-threaded runtime (a worker per core), and every SQLite
+//! call on its blocking pool, so a request blocked on SQLite's busy timeout blocks no
+//! other request.
 //!
 //! The component is `target/wasm32-wasip2/release/pokefavs.wasm` (under
 //! `CARGO_TARGET_DIR` when set). `POKEFAVS_TEST_WASM=<file>` runs the tests against
@@ -450,7 +451,16 @@ impl Host {
     }
 
     fn request_blocking(&self, req: http::Request<Vec<u8>>) -> HostResponse {
-        RUNTIME.with(|rt| rt.block_on(self.request_async(req)))
+        // As Spin serves a request: a task on a multi-threaded runtime with a worker per
+        // core, whose host calls hand SQLite's work to the runtime's blocking pool. The
+        // calling thread only waits, like the client of a real server.
+        let host = Host {
+            shared: self.shared.clone(),
+        };
+        let task = spin_runtime().spawn(async move { host.request_async(req).await });
+        RUNTIME
+            .with(|rt| rt.block_on(task))
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
 
     /// The async form of [`Host::request`], for callers that run their own tokio
@@ -626,6 +636,20 @@ fn synthetic_500(trap: String) -> HostResponse {
         stdout: String::new(),
         stats: RequestStats::default(),
     }
+}
+
+/// The runtime requests run on, shaped like Spin's: tokio's multi-threaded scheduler with
+/// one worker per core (Spin's default), so a guest's host calls cost the same thread
+/// hand-offs as on `spin up`.
+fn spin_runtime() -> &'static tokio::runtime::Runtime {
+    static SPIN: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    SPIN.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("spin-worker")
+            .build()
+            .expect("cannot build the host's multi-threaded runtime")
+    })
 }
 
 thread_local! {
