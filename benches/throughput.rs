@@ -1028,18 +1028,19 @@ impl Report<'_> {
         );
         let _ = writeln!(
             o,
-            "| route | clients | req/s | p50 ms | p99 ms | errors | host calls/req | floor req/s | floor p50 ms | ratio |"
+            "| route | clients | req/s | p50 ms | p99 ms | errors | host calls/req | floor req/s | floor p50 ms | floor p99 ms | ratio |"
         );
-        let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for row in self.rows {
             let c = &row.component;
-            let (floor_rps, floor_p50, ratio) = match (&row.floor, row.ratio()) {
+            let (floor_rps, floor_p50, floor_p99, ratio) = match (&row.floor, row.ratio()) {
                 (Some(f), Some(r)) => (
                     format!("{:.0}", f.per_second()),
                     format!("{:.3}", f.percentile_ms(0.5)),
+                    format!("{:.3}", f.percentile_ms(0.99)),
                     format!("{r:.2}"),
                 ),
-                _ => ("—".into(), "—".into(), "—".into()),
+                _ => ("—".into(), "—".into(), "—".into(), "—".into()),
             };
             let calls = self
                 .plans
@@ -1049,7 +1050,7 @@ impl Report<'_> {
                 .unwrap_or_else(|| "—".into());
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {:.3} | {:.3} | {} | {calls} | {floor_rps} | {floor_p50} | {ratio} |",
+                "| {} | {} | {} | {:.3} | {:.3} | {} | {calls} | {floor_rps} | {floor_p50} | {floor_p99} | {ratio} |",
                 row.route.label(),
                 row.clients,
                 rate(c.per_second()),

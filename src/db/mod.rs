@@ -355,6 +355,15 @@ pub struct Row<'r> {
 }
 
 impl Row<'_> {
+    /// The number of columns the caller sees.
+    pub fn len(&self) -> usize {
+        self.values.len().saturating_sub(self.skip)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn value(&self, index: usize) -> Result<&Value, DbError> {
         self.values
             .get(index + self.skip)

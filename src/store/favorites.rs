@@ -1,7 +1,7 @@
 //! A user's favorites: listed in the order they were added (the `favorites.id`
 //! autoincrement), added one at a time, replaced as a whole, removed one at a time.
 
-use super::{write_or_explain, NOW};
+use super::{user_checks, write_or_explain, NOW};
 use crate::db::{Constraint, Db, DbError, Row, Value, SCHEMA_IS_CURRENT};
 use crate::domain::{PokemonId, UserId, MAX_FAVORITES};
 use crate::error::{ApiError, Result};
@@ -97,7 +97,8 @@ pub fn add(db: &Db, user: UserId, pokemon: PokemonId) -> Result<Favorite> {
         }))
     };
     let explain = || {
-        let rows = db.read(
+        let checks = user_checks(
+            db,
             "SELECT (SELECT user_version FROM pragma_user_version),
                     EXISTS (SELECT 1 FROM users WHERE id = ?1),
                     EXISTS (SELECT 1 FROM pokemon WHERE id = ?2),
@@ -105,19 +106,16 @@ pub fn add(db: &Db, user: UserId, pokemon: PokemonId) -> Result<Favorite> {
                     (SELECT count(*) FROM favorites WHERE user_id = ?1)",
             &params,
         )?;
-        let row = rows
-            .first()
-            .ok_or_else(|| ApiError::internal("check gave no row"))?;
-        if row.int(0)? == 0 {
-            return Err(ApiError::Unauthorized);
-        }
-        if row.int(1)? == 0 {
+        let [known, exists, count] = checks[..] else {
+            return Err(ApiError::internal("the add check gave the wrong columns"));
+        };
+        if known == 0 {
             return Err(ApiError::UnknownPokemon(vec![pokemon.get()]));
         }
-        if row.int(2)? != 0 {
+        if exists != 0 {
             return Err(ApiError::FavoriteExists(pokemon.get()));
         }
-        if row.int(3)? >= MAX_FAVORITES as i64 {
+        if count >= MAX_FAVORITES as i64 {
             return Err(ApiError::invalid(
                 "pokemon_id",
                 format!("a user may keep at most {MAX_FAVORITES} favorites"),
@@ -223,20 +221,15 @@ pub fn remove(db: &Db, user: UserId, pokemon: PokemonId) -> Result<bool> {
     );
     let delete = || Ok((!db.query(&sql, &params)?.is_empty()).then_some(true));
     let explain = || {
-        let rows = db.read(
+        let checks = user_checks(
+            db,
             "SELECT (SELECT user_version FROM pragma_user_version),
                     EXISTS (SELECT 1 FROM users WHERE id = ?1),
                     EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?2)",
             &params,
         )?;
-        let row = rows
-            .first()
-            .ok_or_else(|| ApiError::internal("check gave no row"))?;
-        if row.int(0)? == 0 {
-            return Err(ApiError::Unauthorized);
-        }
         // Still there: it was added again since, or the file was behind; try again.
-        Ok((row.int(1)? == 0).then_some(false))
+        Ok((checks.first() == Some(&0)).then_some(false))
     };
     write_or_explain(delete, explain)
 }

@@ -11,6 +11,7 @@ pub mod favorites;
 pub mod pokemon;
 pub mod users;
 
+use crate::db::{Db, Value};
 use crate::error::{ApiError, Result};
 
 /// The current time as the API writes it: RFC 3339, UTC, whole seconds.
@@ -39,4 +40,18 @@ fn write_or_explain<T>(
     Err(ApiError::DatabaseUnavailable(format!(
         "the data changed under a write {ATTEMPTS} times in a row"
     )))
+}
+
+/// Runs a read of whole-number checks about the acting user (after the version column:
+/// whether the user exists, then the caller's own checks) and returns the caller's
+/// checks; a user that no longer exists is 401, whatever else the read says.
+fn user_checks(db: &Db, sql: &str, params: &[Value]) -> Result<Vec<i64>> {
+    let rows = db.read(sql, params)?;
+    let row = rows
+        .first()
+        .ok_or_else(|| ApiError::internal("a check gave no row"))?;
+    if row.int(0)? == 0 {
+        return Err(ApiError::Unauthorized);
+    }
+    (1..row.len()).map(|i| Ok(row.int(i)?)).collect()
 }

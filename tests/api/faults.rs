@@ -306,12 +306,18 @@ fn a_database_file_that_cannot_be_opened_is_503() {
     assert_eq!(app.get("/health/live", None).status, 200);
 }
 
-#[test]
-fn every_transient_libsql_failure_at_every_statement_of_every_data_route_is_503() {
+/// A libSQL-mode app with two users, the first holding a list of three.
+fn libsql_app() -> (TestApp, TestUser, TestUser) {
     let app = TestApp::new(StoreMode::Libsql);
     let ash = app.user("ash");
     let misty = app.user("misty");
     assert_eq!(app.replace_favorites(&ash, &[1, 2, 3]).status, 200);
+    (app, ash, misty)
+}
+
+#[test]
+fn every_transient_libsql_failure_at_every_statement_of_every_data_route_is_503() {
+    let (app, ash, misty) = libsql_app();
     let counter = Cell::new(0);
     let mut injected = 0;
     for route in data_routes(&app, &ash, &misty, &counter) {
@@ -332,10 +338,7 @@ fn every_transient_libsql_failure_at_every_statement_of_every_data_route_is_503(
 
 #[test]
 fn a_libsql_server_gone_for_a_whole_request_is_503_and_back_for_the_next() {
-    let app = TestApp::new(StoreMode::Libsql);
-    let ash = app.user("ash");
-    let misty = app.user("misty");
-    assert_eq!(app.replace_favorites(&ash, &[1, 2, 3]).status, 200);
+    let (app, ash, misty) = libsql_app();
     let counter = Cell::new(0);
     for route in data_routes(&app, &ash, &misty, &counter) {
         let subject = (route.prepare)();
@@ -355,6 +358,20 @@ fn a_libsql_server_gone_for_a_whole_request_is_503_and_back_for_the_next() {
         let back = (route.call)(subject.as_ref());
         assert_eq!(back.status, route.ok, "{}: {}", route.name, back.text());
     }
+}
+
+#[test]
+fn a_libsql_failure_at_open_is_503_too() {
+    // Spin's `open` does not contact the server, but a host that did would say so here.
+    let app = TestApp::new(StoreMode::Libsql);
+    let ash = app.user("ash");
+    for (_, text) in libsql::ALL {
+        app.host.faults().fail_open(io(text), FaultTimes::Once);
+        let response = app.favorites(&ash);
+        assert_problem(&response, 503, "database_unavailable");
+        assert_eq!(response.header("retry-after"), Some("1"), "{text}");
+    }
+    assert_eq!(app.favorites(&ash).status, 200);
 }
 
 #[test]
