@@ -86,7 +86,7 @@ impl Outage {
 /// The phrases that mark a failure as transient, wherever they sit in the host's text,
 /// and what kind of outage each one is. Where each comes from is in the README ("Errors
 /// the store can give").
-const OUTAGES: [(&str, Outage); 25] = [
+const OUTAGES: [(&str, Outage); 29] = [
     // SQLite's own messages and result codes (local, or inside libSQL's envelope).
     ("database is locked", Outage::Locked),
     ("database table is locked", Outage::Locked),
@@ -98,8 +98,9 @@ const OUTAGES: [(&str, Outage); 25] = [
     ("unable to open database", Outage::CannotOpen),
     ("file is not a database", Outage::CannotOpen),
     // The libSQL client's transport errors (`Hrana: `http error: …``, hyper's texts).
-    ("http error", Outage::Unreachable),
-    ("error trying to connect", Outage::Unreachable),
+    // Not `http error` as such: a request the client cannot even build, or a TLS
+    // certificate it refuses, is configuration, not an outage (500).
+    ("tcp connect error", Outage::Unreachable),
     ("dns error", Outage::Unreachable),
     (
         "connection closed before message completed",
@@ -107,6 +108,11 @@ const OUTAGES: [(&str, Outage); 25] = [
     ),
     ("connection error", Outage::Unreachable),
     ("Namespace store has shutdown", Outage::Unreachable),
+    // A proxy in front of the server while it restarts (the body of a non-200 answer).
+    ("Bad Gateway", Outage::Unreachable),
+    ("Service Unavailable", Outage::Unreachable),
+    ("Gateway Timeout", Outage::Unreachable),
+    ("Gateway Time-out", Outage::Unreachable),
     // sqld dropped this request's work; nothing of it was kept.
     ("SQLITE_INTERRUPT", Outage::ServerBusy),
     ("SQLite error: interrupted", Outage::ServerBusy),
@@ -116,6 +122,7 @@ const OUTAGES: [(&str, Outage); 25] = [
     ("The stream has expired", Outage::ServerBusy),
     ("baton", Outage::ServerBusy),
     ("cursor stream ended prematurely", Outage::ServerBusy),
+    ("stream closed", Outage::ServerBusy),
     ("Too many concurrent requests", Outage::ServerBusy),
     (
         "Timed out while opening database connection",
@@ -251,18 +258,15 @@ impl Db {
     }
 
     /// After `err` said a table or column is missing: brings the schema up to date and
-    /// says whether the statement is worth running again (it was not already current).
+    /// says whether the statement is worth running again. It is, once, whenever this
+    /// request had not yet seen the schema current: the file was behind (now migrated),
+    /// or another request finished migrating it in between. A failed statement applied
+    /// nothing, so running it again cannot apply it twice.
     fn repaired(&self, err: &DbError) -> Result<bool, DbError> {
         if !matches!(err, DbError::SchemaMissing(_)) || self.schema_is_current() {
             return Ok(false);
         }
-        let before = migrate::user_version(self.conn()?)?;
-        if before >= SCHEMA_VERSION {
-            self.schema_version.set(before);
-            return Ok(false);
-        }
-        self.schema_version()?;
-        Ok(true)
+        Ok(self.schema_version()? >= SCHEMA_VERSION)
     }
 
     /// Runs one statement on its own (SQLite makes a single statement atomic). If it
@@ -277,15 +281,27 @@ impl Db {
 
     /// Runs one read whose first column is [`VERSION_COLUMN`]. A row that shows the file
     /// behind this build migrates it and reads again; the rows come back without that
-    /// column. No row means nothing was found, which no migration changes.
+    /// column. A read that finds nothing has no version to show: if this request has not
+    /// seen the version yet, it is read (and the file migrated if behind, and the read run
+    /// again), since a migration can add rows. Reads whose miss is a normal answer (a
+    /// login for an unknown name) are written to return a row anyway.
     pub fn read(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
         let mut rows = self.query(sql, params)?;
-        if let Some(version) = rows.first().map(|row| row.int(0)).transpose()? {
-            self.schema_version.set(version);
-            if version < SCHEMA_VERSION {
-                self.schema_version()?;
-                rows = self.query(sql, params)?;
+        let behind = match rows.first().map(|row| row.int(0)).transpose()? {
+            Some(version) => {
+                self.schema_version.set(version);
+                version < SCHEMA_VERSION
             }
+            None if !self.schema_is_current() => {
+                let version = migrate::user_version(self.conn()?)?;
+                self.schema_version.set(version);
+                version < SCHEMA_VERSION
+            }
+            None => false,
+        };
+        if behind {
+            self.schema_version()?;
+            rows = self.query(sql, params)?;
         }
         rows.skip = 1;
         Ok(rows)
@@ -495,6 +511,30 @@ mod tests {
                 classify_message(text),
                 DbError::Unavailable(Outage::ServerBusy, text.to_string())
             );
+        }
+    }
+
+    #[test]
+    fn a_proxy_in_front_of_a_restarting_server_is_an_outage() {
+        let text = "Hrana: `api error: `<html><head><title>502 Bad Gateway</title></head></html>``";
+        assert!(matches!(
+            classify_message(text),
+            DbError::Unavailable(Outage::Unreachable, _)
+        ));
+        let closed = "Hrana: `stream closed: `client stream has been closed by the servers``";
+        assert!(matches!(
+            classify_message(closed),
+            DbError::Unavailable(Outage::ServerBusy, _)
+        ));
+    }
+
+    #[test]
+    fn a_client_that_cannot_be_configured_is_not_an_outage() {
+        for text in [
+            "Hrana: `http error: `error trying to connect: invalid peer certificate: UnknownIssuer``",
+            "Hrana: `http error: `hyper::Error(Builder, InvalidUri(InvalidFormat))``",
+        ] {
+            assert!(matches!(classify_message(text), DbError::Other(_)), "{text}");
         }
     }
 

@@ -44,14 +44,18 @@ pub fn search(db: &Db, prefix: Option<&str>, after_id: i64, limit: i64) -> Resul
     rows.iter().map(Pokemon::from_row).collect()
 }
 
-/// One entry by its Pokédex number.
+/// One entry by its Pokédex number. A number not in the catalog still gets a row (of
+/// NULLs), so the read carries the schema version.
 pub fn get(db: &Db, id: i64) -> Result<Option<Pokemon>> {
     let rows = db.read(
-        "SELECT (SELECT user_version FROM pragma_user_version), id, name
-         FROM pokemon WHERE id = ?1",
+        "SELECT (SELECT user_version FROM pragma_user_version), p.id, p.name
+         FROM (SELECT 1) LEFT JOIN pokemon p ON p.id = ?1",
         &[Value::Integer(id)],
     )?;
-    rows.first().map(Pokemon::from_row).transpose()
+    match rows.first() {
+        Some(row) if row.opt_int(0)?.is_some() => Pokemon::from_row(row).map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// Makes `%`, `_` and `\` in user input match themselves in a LIKE pattern.

@@ -53,35 +53,40 @@ pub fn create(db: &Db, username: &Username, password_hash: &str) -> Result<NewUs
     write_or_explain(insert, || schema_check(db).map(|()| None))
 }
 
-/// The id and password hash of the user called `username` in any letter case.
+/// The id and password hash of the user called `username` in any letter case. An
+/// unknown name still gets a row (of NULLs), so its read carries the schema version too.
 pub fn login_lookup(db: &Db, username: &str) -> Result<Option<(UserId, String)>> {
     let rows = db.read(
-        "SELECT (SELECT user_version FROM pragma_user_version), id, password_hash
-         FROM users WHERE username = ?1 COLLATE NOCASE",
+        "SELECT (SELECT user_version FROM pragma_user_version), u.id, u.password_hash
+         FROM (SELECT 1) LEFT JOIN users u ON u.username = ?1 COLLATE NOCASE",
         &[Value::Text(username.to_string())],
     )?;
-    match rows.first() {
-        Some(row) => Ok(Some((
-            UserId::from_db(row.int(0)?),
-            row.text(1)?.to_string(),
-        ))),
-        None => Ok(None),
-    }
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let Some(id) = row.opt_int(0)? else {
+        return Ok(None);
+    };
+    Ok(Some((UserId::from_db(id), row.text(1)?.to_string())))
 }
 
-/// A user and their favorites count, read in one statement (one snapshot).
+/// A user and their favorites count, read in one statement (one snapshot); a user that
+/// is gone still gets a row (of NULLs), so the read carries the schema version.
 pub fn profile(db: &Db, user: UserId) -> Result<Option<Profile>> {
     let rows = db.read(
-        "SELECT (SELECT user_version FROM pragma_user_version), id, username, created_at,
-                (SELECT count(*) FROM favorites WHERE user_id = users.id)
-         FROM users WHERE id = ?1",
+        "SELECT (SELECT user_version FROM pragma_user_version), u.id, u.username, u.created_at,
+                (SELECT count(*) FROM favorites WHERE user_id = u.id)
+         FROM (SELECT 1) LEFT JOIN users u ON u.id = ?1",
         &[Value::Integer(user.get())],
     )?;
     let Some(row) = rows.first() else {
         return Ok(None);
     };
+    let Some(id) = row.opt_int(0)? else {
+        return Ok(None);
+    };
     Ok(Some(Profile {
-        id: row.int(0)?,
+        id,
         username: row.text(1)?.to_string(),
         created_at: row.text(2)?.to_string(),
         favorites_count: row.int(3)?,

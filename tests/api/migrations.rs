@@ -32,7 +32,7 @@ store_tests! {
             .collect();
         assert_eq!(
             flat,
-            ["SELECT (SELECT user_version FROM pragma_user_version), id, name FROM pokemon WHERE id = ?1"],
+            ["SELECT (SELECT user_version FROM pragma_user_version), p.id, p.name FROM (SELECT 1) LEFT JOIN pokemon p ON p.id = ?1"],
             "on a migrated database the version check rides in the route's own statement"
         );
         let tables = app.query_ints(
@@ -90,6 +90,39 @@ fn a_database_from_before_versioning_is_brought_up_to_date() {
 }
 
 #[test]
+fn a_miss_on_a_file_from_before_versioning_migrates_it_first() {
+    // The file has a catalog of one; the answer must come from the migrated catalog.
+    let path = temp_db("older-miss");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE pokemon (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         INSERT INTO pokemon VALUES (25, 'Pikachu');",
+    )
+    .unwrap();
+    drop(conn);
+    let app = TestApp::with(StoreMode::Local, |_| HostConfig::new(&path));
+    let bulbasaur = app.get("/api/pokemon/1", None);
+    assert_eq!(bulbasaur.status, 200, "{}", bulbasaur.text());
+    assert_eq!(bulbasaur.json()["name"], "Bulbasaur");
+    let path = temp_db("older-search");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE pokemon (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         INSERT INTO pokemon VALUES (25, 'Pikachu');",
+    )
+    .unwrap();
+    drop(conn);
+    let app = TestApp::with(StoreMode::Local, |_| HostConfig::new(&path));
+    let search = app.get("/api/pokemon?q=bulba", None);
+    assert_eq!(
+        search.json()["items"][0]["name"],
+        "Bulbasaur",
+        "{}",
+        search.text()
+    );
+}
+
+#[test]
 fn first_requests_racing_on_a_fresh_database_migrate_it_once() {
     let app = TestApp::new(StoreMode::Local);
     let responses: Vec<_> = std::thread::scope(|scope| {
@@ -139,6 +172,23 @@ fn migrated(response: &HostResponse) -> bool {
 }
 
 store_tests! {
+    // Request A's statement meets a missing table; by the time A reads the version,
+    // request B has finished migrating. A's statement applied nothing: A runs it again.
+    fn a_statement_that_lost_the_race_with_a_migration_runs_again(app) {
+        assert_eq!(app.get("/health", None).status, 200, "migrated");
+        for (table, call) in [
+            ("INSERT INTO users", Box::new(|| app.register("brock", "onix-rocks")) as Box<dyn Fn() -> HostResponse>),
+            ("FROM pokemon", Box::new(|| app.get("/api/pokemon/25", None))),
+        ] {
+            app.host.faults().fail_matching(table, crate::host::io("no such table: users"), crate::host::FaultTimes::Once);
+            let response = call();
+            assert!(response.status < 300, "{table}: {} {}", response.status, response.text());
+        }
+        let ash = app.user("ash");
+        app.host.faults().fail_matching("DELETE FROM users", crate::host::io("no such table: users"), crate::host::FaultTimes::Once);
+        assert_eq!(app.delete_user(&ash).status, 204, "a transaction runs again too");
+    }
+
     fn every_route_migrates_a_file_whose_version_is_behind_and_answers_as_usual(app) {
         let ash = app.user("ash");
         assert_eq!(app.replace_favorites(&ash, &[1, 4, 7]).status, 200);
