@@ -71,16 +71,7 @@ fn the_migration_file_runs_twice_as_a_batch_and_the_component_accepts_the_result
 
 #[test]
 fn a_database_from_before_versioning_is_brought_up_to_date() {
-    // An "older" database: some tables exist, user_version is still 0.
-    let path = temp_db("older");
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(
-        "CREATE TABLE pokemon (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-                        INSERT INTO pokemon VALUES (25, 'Pikachu');",
-    )
-    .unwrap();
-    drop(conn);
-    let app = TestApp::with(StoreMode::Local, |_| HostConfig::new(&path));
+    let app = pre_versioning_app("older");
     let body = app.get("/health", None).json();
     assert_eq!(body["database"]["schema_version"], 1);
     assert_eq!(
@@ -92,27 +83,11 @@ fn a_database_from_before_versioning_is_brought_up_to_date() {
 #[test]
 fn a_miss_on_a_file_from_before_versioning_migrates_it_first() {
     // The file has a catalog of one; the answer must come from the migrated catalog.
-    let path = temp_db("older-miss");
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(
-        "CREATE TABLE pokemon (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-         INSERT INTO pokemon VALUES (25, 'Pikachu');",
-    )
-    .unwrap();
-    drop(conn);
-    let app = TestApp::with(StoreMode::Local, |_| HostConfig::new(&path));
+    let app = pre_versioning_app("older-miss");
     let bulbasaur = app.get("/api/pokemon/1", None);
     assert_eq!(bulbasaur.status, 200, "{}", bulbasaur.text());
     assert_eq!(bulbasaur.json()["name"], "Bulbasaur");
-    let path = temp_db("older-search");
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(
-        "CREATE TABLE pokemon (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-         INSERT INTO pokemon VALUES (25, 'Pikachu');",
-    )
-    .unwrap();
-    drop(conn);
-    let app = TestApp::with(StoreMode::Local, |_| HostConfig::new(&path));
+    let app = pre_versioning_app("older-search");
     let search = app.get("/api/pokemon?q=bulba", None);
     assert_eq!(
         search.json()["items"][0]["name"],
@@ -120,6 +95,19 @@ fn a_miss_on_a_file_from_before_versioning_migrates_it_first() {
         "{}",
         search.text()
     );
+}
+
+/// The component on an "older" file: a catalog of one Pokémon, `user_version` still 0.
+fn pre_versioning_app(tag: &str) -> TestApp {
+    let path = temp_db(tag);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE pokemon (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         INSERT INTO pokemon VALUES (25, 'Pikachu');",
+    )
+    .unwrap();
+    drop(conn);
+    TestApp::with(StoreMode::Local, |_| HostConfig::new(&path))
 }
 
 #[test]
