@@ -157,6 +157,22 @@ impl std::fmt::Display for DbError {
     }
 }
 
+/// Turns a `UNIQUE` violation into the caller's own answer at the call site (the one
+/// place that knows what the constraint means there); any other failure passes on as
+/// the caller's error type.
+pub trait OnUnique<T> {
+    fn on_unique<E: From<DbError>>(self, answer: impl FnOnce() -> E) -> Result<T, E>;
+}
+
+impl<T> OnUnique<T> for Result<T, DbError> {
+    fn on_unique<E: From<DbError>>(self, answer: impl FnOnce() -> E) -> Result<T, E> {
+        self.map_err(|err| match err {
+            DbError::Constraint(Constraint::Unique(_)) => answer(),
+            other => other.into(),
+        })
+    }
+}
+
 /// Classifies an error of the Spin SQLite interface.
 fn classify(err: SpinError) -> DbError {
     match err {

@@ -2,7 +2,7 @@
 //! autoincrement), added one at a time, replaced as a whole, removed one at a time.
 
 use super::{user_checks, write_or_explain, NOW};
-use crate::db::{Constraint, Db, DbError, Row, Value, SCHEMA_IS_CURRENT};
+use crate::db::{Db, OnUnique, Row, Value, SCHEMA_IS_CURRENT};
 use crate::domain::{PokemonId, UserId, MAX_FAVORITES};
 use crate::error::{ApiError, Result};
 use serde::Serialize;
@@ -82,10 +82,9 @@ pub fn add(db: &Db, user: UserId, pokemon: PokemonId) -> Result<Favorite> {
          RETURNING id, added_at, (SELECT name FROM pokemon WHERE id = pokemon_id)"
     );
     let insert = || {
-        let rows = db.query(&sql, &params).map_err(|err| match err {
-            DbError::Constraint(Constraint::Unique(_)) => ApiError::FavoriteExists(pokemon.get()),
-            other => other.into(),
-        })?;
+        let rows = db
+            .query(&sql, &params)
+            .on_unique(|| ApiError::FavoriteExists(pokemon.get()))?;
         let Some(row) = rows.first() else {
             return Ok(None);
         };

@@ -1,7 +1,7 @@
 //! Users: registration, login lookup, profile, deletion.
 
 use super::{write_or_explain, NOW};
-use crate::db::{Constraint, Db, DbError, Value, SCHEMA_IS_CURRENT};
+use crate::db::{Db, OnUnique, Value, SCHEMA_IS_CURRENT};
 use crate::domain::{UserId, Username};
 use crate::error::{ApiError, Result};
 use serde::Serialize;
@@ -36,10 +36,9 @@ pub fn create(db: &Db, username: &Username, password_hash: &str) -> Result<NewUs
         Value::Text(password_hash.to_string()),
     ];
     let insert = || {
-        let rows = db.query(&sql, &params).map_err(|err| match err {
-            DbError::Constraint(Constraint::Unique(_)) => ApiError::UsernameTaken,
-            other => other.into(),
-        })?;
+        let rows = db
+            .query(&sql, &params)
+            .on_unique(|| ApiError::UsernameTaken)?;
         let Some(row) = rows.first() else {
             return Ok(None);
         };
