@@ -25,7 +25,7 @@
 //! of a killed process (recovery by the component itself) and continue the same model.
 
 use crate::helpers::TestApp;
-use crate::host::{temp_db, Host, HostConfig, StoreMode};
+use crate::host::{temp_db, Host, HostConfig, StoreMode, TempDb};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -240,7 +240,7 @@ fn read_database(path: &Path) -> BTreeMap<String, Vec<i64>> {
 
 /// Copies the database and its WAL as the killed process left them, so the check does
 /// not checkpoint the original: the next child must recover the hot WAL itself.
-fn snapshot(db: &Path, tag: &str) -> PathBuf {
+fn snapshot(db: &Path, tag: &str) -> TempDb {
     let copy = temp_db(tag);
     for suffix in ["", "-wal"] {
         let from = with_suffix(db, suffix);

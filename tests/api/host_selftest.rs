@@ -273,3 +273,29 @@ fn nth_counts_per_request_and_rules_run_out() {
         .check_statement(1, "insert into favorites (a) values (?)")
         .is_some());
 }
+
+#[test]
+fn a_test_database_goes_away_with_its_last_owner_even_after_a_panic() {
+    let db = temp_db("cleanup");
+    std::fs::write(&*db, b"x").unwrap();
+    let dir = db.parent().unwrap().to_path_buf();
+    let host = Host::new(HostConfig::new(&db).manifest(MANIFEST)).expect("host");
+    drop(db);
+    assert!(dir.exists(), "the host still owns it");
+    drop(host);
+    assert!(!dir.exists(), "{} is left behind", dir.display());
+
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let failed = std::thread::spawn(move || {
+        let db = temp_db("cleanup-panic");
+        std::fs::write(&*db, b"x").unwrap();
+        sender.send(db.parent().unwrap().to_path_buf()).unwrap();
+        panic!("a failing test");
+    })
+    .join();
+    assert!(failed.is_err());
+    let dir = receiver.recv().unwrap();
+    // Kept only when POKEFAVS_KEEP_DB=1 is set for the run.
+    let keep = std::env::var_os("POKEFAVS_KEEP_DB").is_some_and(|v| v == "1");
+    assert_eq!(dir.exists(), keep, "{}", dir.display());
+}

@@ -108,13 +108,17 @@ pub struct HostConfig {
     pub startup_sql: Option<String>,
     /// Another component file to run (no staleness check).
     pub wasm_path: Option<PathBuf>,
+    /// Test databases that must live as long as the host.
+    owners: Vec<TempDb>,
 }
 
 impl HostConfig {
     /// Defaults like a plain `spin up` of the repository with `jwt_secret` provided.
-    pub fn new(db_path: impl Into<PathBuf>) -> Self {
+    pub fn new(db: impl Into<DbFile>) -> Self {
+        let db = db.into();
         HostConfig {
-            db_path: db_path.into(),
+            db_path: db.path,
+            owners: db.owner.into_iter().collect(),
             store: StoreMode::Local,
             variables: vec![("jwt_secret".to_string(), TEST_JWT_SECRET.to_string())],
             manifest: None,
@@ -163,8 +167,10 @@ impl HostConfig {
     /// Configure the database file behind `label`. An unopenable path (a directory,
     /// say) makes the first `execute` fail with `io("unable to open database file: ..")`:
     /// like Spin, `open` itself does not touch the file.
-    pub fn database(mut self, label: &str, path: impl Into<PathBuf>) -> Self {
-        self.databases.push((label.to_string(), path.into()));
+    pub fn database(mut self, label: &str, db: impl Into<DbFile>) -> Self {
+        let db = db.into();
+        self.databases.push((label.to_string(), db.path));
+        self.owners.extend(db.owner);
         self
     }
 
@@ -294,6 +300,8 @@ struct Shared {
     variables: BTreeMap<String, String>,
     faults: Faults,
     db_path: PathBuf,
+    /// Keeps the test databases (and their directories) while the host lives.
+    _owners: Vec<TempDb>,
 }
 
 /// The data of one instance's `Store`.
@@ -432,6 +440,7 @@ impl Host {
                 variables,
                 faults: Faults::default(),
                 db_path: cfg.db_path,
+                _owners: cfg.owners,
             }),
         })
     }
@@ -708,21 +717,102 @@ pub fn spin_request(req: http::Request<Vec<u8>>) -> http::Request<Full<Bytes>> {
     http::Request::from_parts(parts, Full::new(Bytes::from(body)))
 }
 
-/// A fresh path for a test database under cargo's per-target temp dir, unique per
-/// process and call; any old file (and its WAL/SHM) at that path is removed.
-pub fn temp_db(tag: &str) -> PathBuf {
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pokefavs-test-dbs");
-    std::fs::create_dir_all(&dir)
-        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-    let path = dir.join(format!("{tag}-{}-{n}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut p = path.clone().into_os_string();
-        p.push(suffix);
-        let _ = std::fs::remove_file(p);
+/// A test database: a file in a directory of its own under cargo's per-target temp dir,
+/// removed with everything beside it (WAL, SHM, a test's other files) when the last
+/// owner lets go of it: the test, or the [`Host`] it was given to. A failing test's
+/// directory is kept, and its path printed, when `POKEFAVS_KEEP_DB=1`.
+#[derive(Clone)]
+pub struct TempDb(Arc<TempDbFile>);
+
+struct TempDbFile {
+    dir: Option<tempfile::TempDir>,
+    path: PathBuf,
+}
+
+impl Drop for TempDbFile {
+    fn drop(&mut self) {
+        let keep = std::env::var_os("POKEFAVS_KEEP_DB").is_some_and(|v| v == "1");
+        if keep && std::thread::panicking() {
+            if let Some(dir) = self.dir.take() {
+                let _ = dir.keep();
+                eprintln!("test database kept: {}", self.path.display());
+            }
+        }
     }
-    path
+}
+
+impl std::fmt::Debug for TempDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TempDb({})", self.0.path.display())
+    }
+}
+
+impl std::ops::Deref for TempDb {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0.path
+    }
+}
+
+impl AsRef<Path> for TempDb {
+    fn as_ref(&self) -> &Path {
+        &self.0.path
+    }
+}
+
+/// A fresh test database named after `tag` (see [`TempDb`]).
+pub fn temp_db(tag: &str) -> TempDb {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pokefavs-test-dbs");
+    std::fs::create_dir_all(&root)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", root.display()));
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{tag}-"))
+        .tempdir_in(&root)
+        .unwrap_or_else(|e| panic!("cannot create a test directory in {}: {e}", root.display()));
+    let path = dir.path().join(format!("{tag}.db"));
+    TempDb(Arc::new(TempDbFile {
+        dir: Some(dir),
+        path,
+    }))
+}
+
+/// Where a database file is, and the [`TempDb`] to keep alive with the host, if any.
+pub struct DbFile {
+    path: PathBuf,
+    owner: Option<TempDb>,
+}
+
+impl From<TempDb> for DbFile {
+    fn from(db: TempDb) -> Self {
+        DbFile {
+            path: db.to_path_buf(),
+            owner: Some(db),
+        }
+    }
+}
+
+impl From<&TempDb> for DbFile {
+    fn from(db: &TempDb) -> Self {
+        db.clone().into()
+    }
+}
+
+impl From<PathBuf> for DbFile {
+    fn from(path: PathBuf) -> Self {
+        DbFile { path, owner: None }
+    }
+}
+
+impl From<&PathBuf> for DbFile {
+    fn from(path: &PathBuf) -> Self {
+        path.clone().into()
+    }
+}
+
+impl From<&Path> for DbFile {
+    fn from(path: &Path) -> Self {
+        path.to_path_buf().into()
+    }
 }
 
 fn manifest_dir() -> PathBuf {
