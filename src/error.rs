@@ -6,26 +6,12 @@
 //! a response body: a 500 says only an opaque id that the log line also carries.
 
 use crate::db::DbError;
-use serde::Serialize;
+use crate::domain::{FieldError, MAX_FAVORITES};
+use crate::store::StoreError;
+use http::StatusCode;
 
 /// Result with [`ApiError`] as the default error.
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
-
-/// One field that broke a validation rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
 
 /// A failed request. Each variant names its status.
 #[derive(Debug)]
@@ -41,7 +27,7 @@ pub enum ApiError {
     /// 404 `not_found`, with a detail that names what is missing.
     NotFound(String),
     /// 405 `method_not_allowed`, with the methods the path does allow.
-    MethodNotAllowed(&'static str),
+    MethodNotAllowed(String),
     /// 409 `username_taken`.
     UsernameTaken,
     /// 409 `favorite_exists`.
@@ -70,19 +56,21 @@ impl ApiError {
         ApiError::Internal(detail.to_string())
     }
 
-    pub fn status(&self) -> u16 {
+    pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::MalformedJson(_) => 400,
-            ApiError::Unauthorized | ApiError::InvalidCredentials => 401,
-            ApiError::Forbidden => 403,
-            ApiError::NotFound(_) => 404,
-            ApiError::MethodNotAllowed(_) => 405,
-            ApiError::UsernameTaken | ApiError::FavoriteExists(_) => 409,
-            ApiError::PayloadTooLarge => 413,
-            ApiError::UnsupportedMediaType => 415,
-            ApiError::Validation(_) | ApiError::UnknownPokemon(_) => 422,
-            ApiError::DatabaseUnavailable(_) => 503,
-            ApiError::Internal(_) => 500,
+            ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::UsernameTaken | ApiError::FavoriteExists(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) | ApiError::UnknownPokemon(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -142,7 +130,7 @@ impl ApiError {
         let mut body = serde_json::json!({
             "type": "about:blank",
             "title": title(self.status()),
-            "status": self.status(),
+            "status": self.status().as_u16(),
             "code": self.code(),
             "detail": self.detail(request_id),
         });
@@ -159,27 +147,62 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::InvalidCredentials => {
                 vec![("www-authenticate", "Bearer".into())]
             }
-            ApiError::MethodNotAllowed(allow) => vec![("allow", (*allow).to_string())],
+            ApiError::MethodNotAllowed(allow) => vec![("allow", allow.clone())],
             ApiError::DatabaseUnavailable(_) => vec![("retry-after", "1".into())],
             _ => Vec::new(),
         }
     }
 }
 
-/// The reason phrase of each status this API answers with.
-fn title(status: u16) -> &'static str {
+/// The reason phrase of each status this API answers with, as RFC 9110 names them
+/// (`http`'s `canonical_reason` has RFC 7231's older names for 413 and 422, and a
+/// table of every status the .wasm would carry for eleven).
+fn title(status: StatusCode) -> &'static str {
     match status {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        409 => "Conflict",
-        413 => "Content Too Large",
-        415 => "Unsupported Media Type",
-        422 => "Unprocessable Content",
-        503 => "Service Unavailable",
+        StatusCode::BAD_REQUEST => "Bad Request",
+        StatusCode::UNAUTHORIZED => "Unauthorized",
+        StatusCode::FORBIDDEN => "Forbidden",
+        StatusCode::NOT_FOUND => "Not Found",
+        StatusCode::METHOD_NOT_ALLOWED => "Method Not Allowed",
+        StatusCode::CONFLICT => "Conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "Content Too Large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Unsupported Media Type",
+        StatusCode::UNPROCESSABLE_ENTITY => "Unprocessable Content",
+        StatusCode::SERVICE_UNAVAILABLE => "Service Unavailable",
         _ => "Internal Server Error",
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(err: FieldError) -> Self {
+        ApiError::Validation(vec![err])
+    }
+}
+
+impl From<Vec<FieldError>> for ApiError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        ApiError::Validation(errors)
+    }
+}
+
+/// The store's outcomes as the API answers them. This is the one place that decides a
+/// deleted user's token is `401`: the store only says the user is gone.
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::UserGone => ApiError::Unauthorized,
+            StoreError::UsernameTaken => ApiError::UsernameTaken,
+            StoreError::FavoriteExists(id) => ApiError::FavoriteExists(id),
+            StoreError::UnknownPokemon(ids) => ApiError::UnknownPokemon(ids),
+            StoreError::TooManyFavorites => ApiError::invalid(
+                "pokemon_id",
+                format!("a user may keep at most {MAX_FAVORITES} favorites"),
+            ),
+            StoreError::Contended(attempts) => ApiError::DatabaseUnavailable(format!(
+                "the data changed under a write {attempts} times in a row"
+            )),
+            StoreError::Db(err) => err.into(),
+        }
     }
 }
 
@@ -225,7 +248,7 @@ mod tests {
     #[test]
     fn database_unavailable_carries_retry_after() {
         let err = ApiError::DatabaseUnavailable("database is locked".into());
-        assert_eq!(err.status(), 503);
+        assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(err.headers().iter().any(|(name, _)| *name == "retry-after"));
         assert!(!err.body("x").to_string().contains("locked"));
     }

@@ -7,7 +7,8 @@
 //! us no more than that.
 
 use crate::error::{ApiError, Result};
-use spin_sdk::http::{Fields, IncomingRequest, Method, OutgoingResponse, ResponseOutparam};
+use ::http::{Method, StatusCode};
+use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
 use std::time::Instant;
 
 /// The largest request body the API accepts.
@@ -15,7 +16,10 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// An incoming request, its body still unread.
 pub struct Request {
-    pub method: Method,
+    /// `None` for a method no route has (see [`method_of`]).
+    pub method: Option<Method>,
+    /// The method as sent, for the log line.
+    method_name: String,
     /// The path exactly as sent: not normalised, escapes left as they are.
     pub path: String,
     /// The raw query string, without `?`.
@@ -31,8 +35,10 @@ impl Request {
             Some((path, query)) => (path.to_string(), query.to_string()),
             None => (path_and_query, String::new()),
         };
+        let method = incoming.method();
         Request {
-            method: incoming.method(),
+            method: method_of(&method),
+            method_name: method.to_string(),
             path,
             query,
             headers: incoming.headers().entries(),
@@ -121,6 +127,25 @@ impl Request {
     }
 }
 
+/// Spin's method as `http`'s, for the methods a route can have; `None` for any other
+/// (no route answers it, so it is 404 or 405). Spin's own conversion would also parse
+/// extension methods, at 2.6 KiB of .wasm, and panic on one that is not a valid token.
+fn method_of(method: &spin_sdk::http::Method) -> Option<Method> {
+    use spin_sdk::http::Method as Spin;
+    Some(match method {
+        Spin::Get => Method::GET,
+        Spin::Head => Method::HEAD,
+        Spin::Post => Method::POST,
+        Spin::Put => Method::PUT,
+        Spin::Delete => Method::DELETE,
+        Spin::Patch => Method::PATCH,
+        Spin::Options => Method::OPTIONS,
+        Spin::Connect => Method::CONNECT,
+        Spin::Trace => Method::TRACE,
+        Spin::Other(_) => return None,
+    })
+}
+
 /// `application/json`, with or without parameters such as `; charset=utf-8`.
 fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
@@ -148,14 +173,14 @@ fn percent_decode(text: &str) -> Option<String> {
 
 /// A successful answer.
 pub struct Reply {
-    status: u16,
+    status: StatusCode,
     headers: Vec<(&'static str, String)>,
     body: Option<(&'static str, Vec<u8>)>,
 }
 
 impl Reply {
     /// A JSON body with `status`.
-    pub fn json(status: u16, body: &impl serde::Serialize) -> Result<Reply> {
+    pub fn json(status: StatusCode, body: &impl serde::Serialize) -> Result<Reply> {
         let bytes = serde_json::to_vec(body).map_err(ApiError::internal)?;
         Ok(Reply {
             status,
@@ -167,7 +192,7 @@ impl Reply {
     /// A JSON document kept as text (the OpenAPI description).
     pub fn json_text(text: &'static str) -> Reply {
         Reply {
-            status: 200,
+            status: StatusCode::OK,
             headers: Vec::new(),
             body: Some(("application/json", text.as_bytes().to_vec())),
         }
@@ -176,7 +201,7 @@ impl Reply {
     /// `204 No Content`.
     pub fn no_content() -> Reply {
         Reply {
-            status: 204,
+            status: StatusCode::NO_CONTENT,
             headers: Vec::new(),
             body: None,
         }
@@ -190,13 +215,15 @@ impl Reply {
 
 /// What a request produced, for the log line.
 struct Outcome {
-    status: u16,
+    /// The route's template, if a route had the path.
+    route: Option<&'static str>,
+    status: StatusCode,
     error: Option<String>,
 }
 
 /// A response ready to go out: status, header fields and body.
 struct Rendered {
-    status: u16,
+    status: StatusCode,
     headers: Vec<(String, Vec<u8>)>,
     body: Vec<u8>,
 }
@@ -205,15 +232,17 @@ struct Rendered {
 pub async fn serve(
     incoming: IncomingRequest,
     out: ResponseOutparam,
-    route: impl FnOnce(&Request) -> Result<Reply>,
+    route: impl FnOnce(&Request) -> (Option<&'static str>, Result<Reply>),
 ) {
     let started = Instant::now();
     let request_id = new_request_id();
     let request = Request::from_incoming(incoming);
-    let (rendered, mut outcome) = match route(&request) {
+    let (template, answer) = route(&request);
+    let (rendered, mut outcome) = match answer {
         Ok(reply) => render(reply, &request_id),
         Err(err) => render_error(&err, &request_id),
     };
+    outcome.route = template;
     if let Err(why) = send(out, rendered).await {
         let error = outcome
             .error
@@ -236,6 +265,7 @@ fn render(reply: Reply, request_id: &str) -> (Rendered, Outcome) {
         None => Vec::new(),
     };
     let outcome = Outcome {
+        route: None,
         status: reply.status,
         error: None,
     };
@@ -254,6 +284,7 @@ fn render_error(err: &ApiError, request_id: &str) -> (Rendered, Outcome) {
     ];
     headers.extend(err.headers().into_iter().map(|(n, v)| field(n, v)));
     let outcome = Outcome {
+        route: None,
         status: err.status(),
         error: err.log_detail().map(str::to_string),
     };
@@ -275,8 +306,8 @@ async fn send(out: ResponseOutparam, rendered: Rendered) -> std::result::Result<
     let fields = Fields::from_list(&rendered.headers).map_err(|e| format!("headers: {e:?}"))?;
     let response = OutgoingResponse::new(fields);
     response
-        .set_status_code(rendered.status)
-        .map_err(|()| format!("status {}", rendered.status))?;
+        .set_status_code(rendered.status.as_u16())
+        .map_err(|()| format!("status {}", rendered.status.as_u16()))?;
     out.set_with_body(response, rendered.body)
         .await
         .map_err(|e| format!("body: {e:?}"))
@@ -290,8 +321,10 @@ fn log_request(request: &Request, request_id: &str, outcome: &Outcome, started: 
     struct Line<'a> {
         level: &'static str,
         request_id: &'a str,
-        method: String,
+        method: &'a str,
         path: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        route: Option<&'a str>,
         status: u16,
         duration_ms: f64,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -299,29 +332,20 @@ fn log_request(request: &Request, request_id: &str, outcome: &Outcome, started: 
     }
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     let line = Line {
-        level: if outcome.status >= 500 {
+        level: if outcome.status.is_server_error() {
             "error"
         } else {
             "info"
         },
         request_id,
-        method: request.method.to_string(),
+        method: &request.method_name,
         path: &request.path,
-        status: outcome.status,
+        route: outcome.route,
+        status: outcome.status.as_u16(),
         duration_ms: (duration_ms * 1000.0).round() / 1000.0,
         error: outcome.error.as_deref(),
     };
-    write_log_line(&line);
-}
-
-/// Writes one JSON line to stderr, which Spin keeps as the component's log, in one
-/// write: Rust's stderr is unbuffered, and `eprintln!("{json}")` would hand the host
-/// each token of the JSON as a write of its own (a host call each).
-pub fn write_log_line(line: &impl serde::Serialize) {
-    let mut text = serde_json::to_vec(line).unwrap_or_default();
-    text.push(b'\n');
-    // Nowhere to report a log that cannot be written.
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), &text);
+    crate::log::write_line(&line);
 }
 
 /// A random id that ties a response to its log line: 64 bits, as 16 hex digits.

@@ -3,17 +3,23 @@
 //!
 //! A request travels:
 //!
-//! 1. [`handle`] (this file): Spin's entry point, then [`route`], the route table:
-//!    method + path → handler, or 404 / 405 with `Allow`.
-//! 2. [`api`]: one module per route group. Handlers parse input into the validated
-//!    types of [`domain`], authorize ([`auth`]), call the store, shape the reply.
-//! 3. [`store`]: the only code that knows table and column names. Multi-statement
-//!    writes run in [`db::Db::write`] (`BEGIN IMMEDIATE` … `COMMIT`/`ROLLBACK`).
-//! 4. [`db`]: the only code that touches `spin_sdk::sqlite3`: one lazily opened
-//!    connection per request, the schema check, error classification.
+//! 1. [`handle`] (this file): Spin's entry point, then [`route_request`] over
+//!    [`ROUTES`], the route table, one line per operation (method, path template,
+//!    handler): the handler, or 404 / 405 with `Allow`.
+//! 2. [`api`]: one module per route group. Handlers read input into the validated
+//!    types of [`domain`] (through `api::input`), authorize ([`auth`]), call the store,
+//!    shape the reply.
+//! 3. [`store`]: the only code that knows table and column names. It answers values or
+//!    a [`store::StoreError`] (domain outcomes such as "the user is gone"), never HTTP.
+//!    Multi-statement writes run in [`db::Db::write`] (`BEGIN IMMEDIATE` …
+//!    `COMMIT`/`ROLLBACK`).
+//! 4. [`db`]: the bottom layer, the only code that touches `spin_sdk::sqlite3`: one
+//!    lazily opened connection per request, the schema check, error classification
+//!    into [`db::DbError`]. It imports nothing from the layers above.
 //!
-//! [`error`] maps every failure to its status and `code` in one place; [`http`] reads
-//! requests and writes responses and the per-request log line.
+//! [`error`] maps every failure (the API's own, the store's outcomes, the database's)
+//! to its status and `code` in one place; [`http`] reads requests and writes responses
+//! and the per-request log line, which [`log`] writes (as it does the `db` warnings).
 
 pub mod api;
 pub mod auth;
@@ -22,14 +28,15 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod log;
 pub mod random;
 pub mod store;
 
+use ::http::Method;
 use db::Db;
 use domain::{PokemonId, UserId};
 use error::{ApiError, Result};
 use http::{Reply, Request};
-use spin_sdk::http::Method;
 #[cfg(target_arch = "wasm32")]
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 #[cfg(target_arch = "wasm32")]
@@ -43,139 +50,188 @@ pub const OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.js
 #[cfg(target_arch = "wasm32")]
 #[http_component]
 async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
-    http::serve(incoming, out, route).await
+    http::serve(incoming, out, route_request).await
 }
 
-/// Every resource the API has; path parameters already parsed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resource {
-    HealthLive,
-    Health,
-    Register,
-    Login,
-    Me,
-    User(UserId),
-    Favorites(UserId),
-    Favorite(UserId, PokemonId),
-    PokemonList,
-    Pokemon(PokemonId),
-    OpenApi,
+/// A handler: the request, this request's database handle, and the path's parameters.
+type Handler = fn(&Request, &Db, &Params) -> Result<Reply>;
+
+/// One operation of the API: a method on a path template. `{…}` segments match a
+/// positive integer (a user id or a Pokédex number) and are handed to the handler.
+pub struct Route {
+    pub method: Method,
+    pub template: &'static str,
+    handler: Handler,
 }
 
-impl Resource {
-    /// Finds the resource a path names. Paths are matched as sent: `..`, empty segments,
-    /// trailing slashes and escapes name nothing, so they are 404.
-    pub fn from_path(path: &str) -> Option<Resource> {
-        let segments: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
-        let resource = match segments.as_slice() {
-            ["health", "live"] => Resource::HealthLive,
-            ["health"] => Resource::Health,
-            ["api", "auth", "register"] => Resource::Register,
-            ["api", "auth", "login"] => Resource::Login,
-            ["api", "users", "me"] => Resource::Me,
-            ["api", "users", id] => Resource::User(UserId::parse(id)?),
-            ["api", "users", id, "favorites"] => Resource::Favorites(UserId::parse(id)?),
-            ["api", "users", id, "favorites", pokemon] => {
-                Resource::Favorite(UserId::parse(id)?, PokemonId::parse_segment(pokemon)?)
-            }
-            ["api", "pokemon"] => Resource::PokemonList,
-            ["api", "pokemon", id] => Resource::Pokemon(PokemonId::parse_segment(id)?),
-            ["api", "openapi.json"] => Resource::OpenApi,
-            _ => return None,
-        };
-        Some(resource)
-    }
-
-    /// The path template `openapi.json` names the resource by.
-    pub fn template(self) -> &'static str {
-        match self {
-            Resource::HealthLive => "/health/live",
-            Resource::Health => "/health",
-            Resource::Register => "/api/auth/register",
-            Resource::Login => "/api/auth/login",
-            Resource::Me => "/api/users/me",
-            Resource::User(_) => "/api/users/{id}",
-            Resource::Favorites(_) => "/api/users/{id}/favorites",
-            Resource::Favorite(..) => "/api/users/{id}/favorites/{pokemon_id}",
-            Resource::PokemonList => "/api/pokemon",
-            Resource::Pokemon(_) => "/api/pokemon/{id}",
-            Resource::OpenApi => "/api/openapi.json",
-        }
-    }
-
-    /// The methods the resource answers, as the `Allow` header lists them.
-    pub fn allow(self) -> &'static str {
-        match self {
-            Resource::Register | Resource::Login => "POST",
-            Resource::User(_) => "GET, DELETE",
-            Resource::Favorites(_) => "GET, POST, PUT",
-            Resource::Favorite(..) => "DELETE",
-            Resource::HealthLive
-            | Resource::Health
-            | Resource::Me
-            | Resource::PokemonList
-            | Resource::Pokemon(_)
-            | Resource::OpenApi => "GET",
-        }
-    }
-}
-
-/// One path per resource, so tests can walk the whole route table (a unit test below
-/// checks that it names every resource exactly once).
-pub const EXAMPLE_PATHS: [&str; 11] = [
-    "/health/live",
-    "/health",
-    "/api/auth/register",
-    "/api/auth/login",
-    "/api/users/me",
-    "/api/users/1",
-    "/api/users/1/favorites",
-    "/api/users/1/favorites/25",
-    "/api/pokemon",
-    "/api/pokemon/25",
-    "/api/openapi.json",
+/// The route table: every operation, in one place. 404, 405 with `Allow`, the log's
+/// route name and the tests' walk over every operation all come from it, and a test
+/// checks it against `openapi.json`.
+pub static ROUTES: [Route; 14] = [
+    route(Method::GET, "/health/live", |_, _, _| api::health::live()),
+    route(Method::GET, "/health", |_, db, _| api::health::check(db)),
+    route(Method::POST, "/api/auth/register", |r, db, _| {
+        api::auth::register(r, db)
+    }),
+    route(Method::POST, "/api/auth/login", |r, db, _| {
+        api::auth::login(r, db)
+    }),
+    route(Method::GET, "/api/users/me", |r, db, _| {
+        api::users::me(r, db)
+    }),
+    route(Method::GET, "/api/users/{id}", |r, db, p| {
+        api::users::get(r, db, p.user()?)
+    }),
+    route(Method::DELETE, "/api/users/{id}", |r, db, p| {
+        api::users::delete(r, db, p.user()?)
+    }),
+    route(Method::GET, "/api/users/{id}/favorites", |r, db, p| {
+        api::favorites::list(r, db, p.user()?)
+    }),
+    route(Method::POST, "/api/users/{id}/favorites", |r, db, p| {
+        api::favorites::add(r, db, p.user()?)
+    }),
+    route(Method::PUT, "/api/users/{id}/favorites", |r, db, p| {
+        api::favorites::replace(r, db, p.user()?)
+    }),
+    route(
+        Method::DELETE,
+        "/api/users/{id}/favorites/{pokemon_id}",
+        |r, db, p| api::favorites::remove(r, db, p.user()?, p.pokemon(1)?),
+    ),
+    route(Method::GET, "/api/pokemon", |r, db, _| {
+        api::pokemon::search(r, db)
+    }),
+    route(Method::GET, "/api/pokemon/{id}", |_, db, p| {
+        api::pokemon::get(db, p.pokemon(0)?.get())
+    }),
+    route(Method::GET, "/api/openapi.json", |_, _, _| {
+        Ok(Reply::json_text(OPENAPI))
+    }),
 ];
 
-/// The route table.
-pub fn route(request: &Request) -> Result<Reply> {
-    let resource = Resource::from_path(&request.path)
-        .ok_or_else(|| ApiError::NotFound("No resource at this path".into()))?;
-    // Opened lazily: routes that never touch it (/health/live) never open a connection.
-    let db = Db::new();
-    match (&request.method, resource) {
-        (Method::Get, Resource::HealthLive) => api::health::live(),
-        (Method::Get, Resource::Health) => api::health::check(&db),
-        (Method::Post, Resource::Register) => api::auth::register(request, &db),
-        (Method::Post, Resource::Login) => api::auth::login(request, &db),
-        (Method::Get, Resource::Me) => api::users::me(request, &db),
-        (Method::Get, Resource::User(id)) => api::users::get(request, &db, id),
-        (Method::Delete, Resource::User(id)) => api::users::delete(request, &db, id),
-        (Method::Get, Resource::Favorites(id)) => api::favorites::list(request, &db, id),
-        (Method::Post, Resource::Favorites(id)) => api::favorites::add(request, &db, id),
-        (Method::Put, Resource::Favorites(id)) => api::favorites::replace(request, &db, id),
-        (Method::Delete, Resource::Favorite(id, pokemon)) => {
-            api::favorites::remove(request, &db, id, pokemon)
-        }
-        (Method::Get, Resource::PokemonList) => api::pokemon::search(request, &db),
-        (Method::Get, Resource::Pokemon(id)) => api::pokemon::get(&db, id.get()),
-        (Method::Get, Resource::OpenApi) => Ok(Reply::json_text(OPENAPI)),
-        (_, resource) => Err(ApiError::MethodNotAllowed(resource.allow())),
+/// A table entry; a handler that takes no path parameters may ignore them.
+const fn route(method: Method, template: &'static str, handler: Handler) -> Route {
+    Route {
+        method,
+        template,
+        handler,
     }
+}
+
+/// The `{…}` segments of a matched path, in order; each a positive integer.
+pub struct Params<'a>([&'a str; 2]);
+
+impl Params<'_> {
+    /// The first parameter as a user id.
+    fn user(&self) -> Result<UserId> {
+        UserId::parse(self.0[0]).ok_or_else(no_resource)
+    }
+
+    /// Parameter `at` as a Pokédex number.
+    fn pokemon(&self, at: usize) -> Result<PokemonId> {
+        let segment = self.0.get(at).copied().unwrap_or_default();
+        PokemonId::parse_segment(segment).ok_or_else(no_resource)
+    }
+}
+
+impl Route {
+    /// The parameters of `path` if it names this route's resource. Paths are matched as
+    /// sent: `..`, empty segments, trailing slashes and escapes name nothing.
+    pub fn matches<'a>(&self, path: &'a str) -> Option<Params<'a>> {
+        let mut params = Params([""; 2]);
+        let mut count = 0;
+        let mut segments = path.split('/');
+        for pattern in self.template.split('/') {
+            let segment = segments.next()?;
+            if pattern.starts_with('{') {
+                // Every parameter is a positive integer, checked here so that a path
+                // like /api/users/abc is 404 whatever the method, never 405.
+                UserId::parse(segment)?;
+                *params.0.get_mut(count)? = segment;
+                count += 1;
+            } else if pattern != segment {
+                return None;
+            }
+        }
+        segments.next().is_none().then_some(params)
+    }
+
+    /// A path this route answers, for tests: `{…}` segments filled with 1 (a user) and
+    /// 25 (a Pokémon).
+    pub fn example_path(&self) -> String {
+        let pokemon = self.template.starts_with("/api/pokemon");
+        self.template
+            .split('/')
+            .map(|segment| match segment {
+                "{pokemon_id}" => "25",
+                "{id}" if pokemon => "25",
+                "{id}" => "1",
+                literal => literal,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+/// The methods a path template answers, as the `Allow` header lists them.
+pub fn allowed(template: &str) -> String {
+    let mut allow = String::new();
+    for route in ROUTES.iter().filter(|route| route.template == template) {
+        if !allow.is_empty() {
+            allow.push_str(", ");
+        }
+        allow.push_str(route.method.as_str());
+    }
+    allow
+}
+
+fn no_resource() -> ApiError {
+    ApiError::NotFound("No resource at this path".into())
+}
+
+/// Finds the route of a request and runs it: 404 if no route has the path, 405 with
+/// `Allow` if routes have it but not with this method. Returns the matched template
+/// (for the log line) beside the answer.
+pub fn route_request(request: &Request) -> (Option<&'static str>, Result<Reply>) {
+    let mut template = None;
+    for route in &ROUTES {
+        let Some(params) = route.matches(&request.path) else {
+            continue;
+        };
+        template = Some(route.template);
+        if request.method.as_ref() == Some(&route.method) {
+            // Opened lazily: routes that never touch it (/health/live) open nothing.
+            let db = Db::new();
+            return (template, (route.handler)(request, &db, &params));
+        }
+    }
+    let answer = match template {
+        Some(template) => Err(ApiError::MethodNotAllowed(allowed(template))),
+        None => Err(no_resource()),
+    };
+    (template, answer)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
+
+    fn template_of(path: &str) -> Option<&'static str> {
+        ROUTES
+            .iter()
+            .find(|route| route.matches(path).is_some())
+            .map(|route| route.template)
+    }
 
     #[test]
     fn paths_name_resources_as_sent() {
-        assert_eq!(
-            Resource::from_path("/api/users/2/favorites/25"),
-            Some(Resource::Favorite(
-                UserId::parse("2").unwrap(),
-                PokemonId::parse_segment("25").unwrap()
-            ))
-        );
+        let favorite = &ROUTES[10];
+        let params = favorite.matches("/api/users/2/favorites/25").unwrap();
+        assert_eq!(params.user().unwrap(), UserId::parse("2").unwrap());
+        assert_eq!(params.pokemon(1).unwrap().get(), 25);
+        assert_eq!(template_of("/api/users/me"), Some("/api/users/me"));
         for path in [
             "/api/users/1/../2",
             "/api/users/1%2F2",
@@ -183,43 +239,56 @@ mod tests {
             "//api/users/me",
             "/api/users/0",
             "/api/users/-1/favorites",
+            "/api/users/01",
             "/api/pokemon/abc",
+            "/api/users/1/favorites/25/x",
             "api/pokemon",
             "/API/pokemon",
             "",
         ] {
-            assert_eq!(Resource::from_path(path), None, "{path}");
+            assert_eq!(template_of(path), None, "{path}");
         }
     }
 
     #[test]
-    fn the_example_paths_name_every_resource_once() {
-        let mut templates: Vec<&str> = EXAMPLE_PATHS
-            .iter()
-            .map(|path| Resource::from_path(path).expect(path).template())
-            .collect();
-        templates.sort_unstable();
-        templates.dedup();
-        assert_eq!(templates.len(), EXAMPLE_PATHS.len());
-        // Adding a variant without an example path fails to compile here.
-        let _every_variant_is_counted = |r: Resource| match r {
-            Resource::HealthLive
-            | Resource::Health
-            | Resource::Register
-            | Resource::Login
-            | Resource::Me
-            | Resource::User(_)
-            | Resource::Favorites(_)
-            | Resource::Favorite(..)
-            | Resource::PokemonList
-            | Resource::Pokemon(_)
-            | Resource::OpenApi => 11,
-        };
+    fn every_route_answers_its_own_example_path() {
+        for route in &ROUTES {
+            let path = route.example_path();
+            assert_eq!(template_of(&path), Some(route.template), "{path}");
+            assert!(!path.contains('{'), "{path}");
+        }
     }
 
     #[test]
-    fn the_openapi_document_is_json() {
+    fn each_operation_is_declared_once_and_allow_lists_it() {
+        let operations: BTreeSet<(&str, &str)> = ROUTES
+            .iter()
+            .map(|route| (route.method.as_str(), route.template))
+            .collect();
+        assert_eq!(operations.len(), ROUTES.len());
+        assert_eq!(allowed("/api/users/{id}/favorites"), "GET, POST, PUT");
+        assert_eq!(allowed("/api/users/{id}"), "GET, DELETE");
+    }
+
+    #[test]
+    fn the_table_and_the_openapi_document_have_the_same_operations() {
         let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
         assert_eq!(doc["openapi"], "3.1.0");
+        let documented: BTreeSet<(String, String)> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, item)| {
+                let methods = item.as_object().unwrap().keys();
+                methods
+                    .filter(|m| ["get", "post", "put", "delete", "patch"].contains(&m.as_str()))
+                    .map(|m| (m.to_uppercase(), path.clone()))
+            })
+            .collect();
+        let routed: BTreeSet<(String, String)> = ROUTES
+            .iter()
+            .map(|route| (route.method.to_string(), route.template.to_string()))
+            .collect();
+        assert_eq!(routed, documented);
     }
 }

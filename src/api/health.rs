@@ -8,11 +8,12 @@
 use crate::db::{Db, SCHEMA_VERSION};
 use crate::error::Result;
 use crate::http::Reply;
+use http::StatusCode;
 use serde_json::json;
 use std::time::Instant;
 
 pub fn live() -> Result<Reply> {
-    Reply::json(200, &json!({"status": "ok"}))
+    Reply::json(StatusCode::OK, &json!({"status": "ok"}))
 }
 
 pub fn check(db: &Db) -> Result<Reply> {
@@ -34,10 +35,10 @@ pub fn check(db: &Db) -> Result<Reply> {
         body["config"] = json!({"status": "invalid", "error": problem});
     }
     if healthy && body.get("config").is_none() {
-        return Reply::json(200, &body);
+        return Reply::json(StatusCode::OK, &body);
     }
     body["status"] = json!("unavailable");
-    Reply::json(503, &body)
+    Reply::json(StatusCode::SERVICE_UNAVAILABLE, &body)
 }
 
 /// A short reason for a monitor: what kind of failure, not SQL or file paths.
@@ -45,7 +46,7 @@ fn short_reason(err: &crate::db::DbError) -> String {
     use crate::db::DbError;
     match err {
         DbError::Unavailable(outage, _) => outage.reason().into(),
-        DbError::Other(why) if why.starts_with(crate::db::MIGRATION_FAILED) => {
+        DbError::MigrationFailed(_) => {
             format!("schema is behind version {SCHEMA_VERSION} and could not be migrated")
         }
         DbError::Constraint(_)

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod favorites;
 pub mod health;
+pub mod input;
 pub mod pokemon;
 pub mod users;
 
@@ -11,6 +12,7 @@ use crate::db::Db;
 use crate::domain::{Cursor, CursorKind, Limit, UserId};
 use crate::error::{ApiError, Result};
 use crate::http::Request;
+use crate::store::{self, StoreError};
 use serde::Serialize;
 
 /// The authenticated user, allowed to act on `owner`'s resources only if it is them.
@@ -23,19 +25,18 @@ pub fn authorize(request: &Request, db: &Db, owner: UserId) -> Result<UserId> {
     if user == owner {
         return Ok(user);
     }
-    if crate::store::users::exists(db, user)? {
+    if store::users::exists(db, user)? {
         Err(ApiError::Forbidden)
     } else {
-        Err(ApiError::Unauthorized)
+        Err(StoreError::UserGone.into())
     }
 }
 
-/// Input parsed for `user`'s request. If it does not parse and `user` no longer
-/// exists, the answer is 401 (their token is dead) rather than the parse error; the
-/// lookup runs only on that failure path.
-pub fn parsed_for<T>(db: &Db, user: UserId, parsed: Result<T>) -> Result<T> {
-    if parsed.is_err() && !crate::store::users::exists(db, user)? {
-        return Err(ApiError::Unauthorized);
+/// `user`'s parsed input, unless it failed to parse and `user` is gone: a dead token
+/// outranks a bad body (401 before 422). The lookup runs only when the input failed.
+pub fn input_unless_user_gone<T>(db: &Db, user: UserId, parsed: Result<T>) -> Result<T> {
+    if parsed.is_err() && !store::users::exists(db, user)? {
+        return Err(StoreError::UserGone.into());
     }
     parsed
 }

@@ -1,11 +1,12 @@
 //! `GET /api/pokemon` (search by name prefix, paginated) and `GET /api/pokemon/{id}`.
 
-use super::Page;
+use super::{input, Page};
 use crate::db::Db;
-use crate::domain::{Cursor, CursorKind, Limit};
+use crate::domain::CursorKind;
 use crate::error::{ApiError, Result};
 use crate::http::{Reply, Request};
 use crate::store;
+use http::StatusCode;
 
 /// The longest search text worth running: no Pokémon name is longer.
 const MAX_QUERY_CHARS: usize = 64;
@@ -22,18 +23,14 @@ pub fn search(request: &Request, db: &Db) -> Result<Reply> {
         }
         Some(q) => Some(q),
     };
-    let limit = Limit::parse(request.query_param("limit")?.as_deref())?;
-    let cursor = Cursor::parse(
-        request.query_param("cursor")?.as_deref(),
-        CursorKind::Pokemon,
-    )?;
+    let (limit, cursor) = input::page(request, CursorKind::Pokemon)?;
     let items = store::pokemon::search(db, prefix, cursor.key(), limit.get() + 1)?;
     let page = Page::from_lookahead(items, limit, CursorKind::Pokemon, |p| p.id);
-    Reply::json(200, &page)
+    Reply::json(StatusCode::OK, &page)
 }
 
 pub fn get(db: &Db, id: i64) -> Result<Reply> {
     let pokemon = store::pokemon::get(db, id)?
         .ok_or_else(|| ApiError::NotFound(format!("No Pokémon has the number {id}")))?;
-    Reply::json(200, &pokemon)
+    Reply::json(StatusCode::OK, &pokemon)
 }

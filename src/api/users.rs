@@ -3,9 +3,10 @@
 use super::authorize;
 use crate::db::Db;
 use crate::domain::UserId;
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::http::{Reply, Request};
 use crate::{auth, store};
+use http::StatusCode;
 
 pub fn me(request: &Request, db: &Db) -> Result<Reply> {
     let user = auth::authenticate(request)?;
@@ -17,16 +18,13 @@ pub fn get(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
     profile(db, user)
 }
 
-/// The profile of the authenticated user; if their row is gone, so is their token.
+/// The profile of the authenticated user.
 fn profile(db: &Db, user: UserId) -> Result<Reply> {
-    let profile = store::users::profile(db, user)?.ok_or(ApiError::Unauthorized)?;
-    Reply::json(200, &profile)
+    Reply::json(StatusCode::OK, &store::users::profile(db, user)?)
 }
 
 pub fn delete(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
     let user = authorize(request, db, owner)?;
-    if !store::users::delete(db, user)? {
-        return Err(ApiError::Unauthorized);
-    }
+    store::users::delete(db, user)?;
     Ok(Reply::no_content())
 }

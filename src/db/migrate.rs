@@ -7,7 +7,8 @@
 //! version is read again so that two requests racing on a fresh database migrate it once.
 
 use super::tx;
-use super::{classify, execute, warn, DbError};
+use super::{classify, execute, DbError};
+use crate::log::warn;
 use spin_sdk::sqlite3::Connection;
 
 /// The `PRAGMA user_version` that `migrations.sql` leaves behind.
@@ -20,9 +21,6 @@ pub const VERSION_COLUMN: &str = "(SELECT user_version FROM pragma_user_version)
 /// The condition of every single-statement write: on a file older than this build the
 /// write changes nothing (and the read that explains why migrates it).
 pub const SCHEMA_IS_CURRENT: &str = "(SELECT user_version FROM pragma_user_version) >= 1";
-
-/// How a failed migration's error text starts (health reports it as a schema problem).
-pub const MIGRATION_FAILED: &str = "migration to schema version";
 
 const MIGRATIONS: &str = include_str!("../../migrations.sql");
 
@@ -49,7 +47,7 @@ pub fn ensure_schema(conn: &Connection) -> Result<i64, DbError> {
         for statement in statements.iter().filter(|s| !is_best_effort(s)) {
             tx.query(statement, &[]).map_err(|err| match err {
                 DbError::Unavailable(outage, why) => DbError::Unavailable(outage, why),
-                other => DbError::Other(format!("{MIGRATION_FAILED} {SCHEMA_VERSION}: {other}")),
+                other => DbError::MigrationFailed(other.to_string()),
             })?;
         }
         Ok(())

@@ -22,7 +22,7 @@
 mod migrate;
 mod tx;
 
-pub use migrate::{MIGRATION_FAILED, SCHEMA_IS_CURRENT, SCHEMA_VERSION, VERSION_COLUMN};
+pub use migrate::{SCHEMA_IS_CURRENT, SCHEMA_VERSION, VERSION_COLUMN};
 pub use spin_sdk::sqlite3::Value;
 pub use tx::Tx;
 
@@ -35,8 +35,8 @@ const DATABASE: &str = "default";
 /// A classified database failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbError {
-    /// The store cannot serve the request now (503 with `Retry-After`); the text is the
-    /// host's message, for the log.
+    /// The store cannot serve the request now but may soon (a transient failure); the
+    /// text is the host's message, for the log.
     Unavailable(Outage, String),
     /// A constraint refused the statement; the caller decides what that means.
     Constraint(Constraint),
@@ -45,6 +45,9 @@ pub enum DbError {
     /// A table or column the statement names does not exist: the file may be older
     /// than this build (or empty), see [`Db::query`].
     SchemaMissing(String),
+    /// The file was behind this build and bringing it forward failed (not for a
+    /// transient reason: those are [`DbError::Unavailable`]); the text is for the log.
+    MigrationFailed(String),
     /// Anything else: an internal error.
     Other(String),
 }
@@ -99,7 +102,7 @@ const OUTAGES: [(&str, Outage); 29] = [
     ("file is not a database", Outage::CannotOpen),
     // The libSQL client's transport errors (`Hrana: `http error: …``, hyper's texts).
     // Not `http error` as such: a request the client cannot even build, or a TLS
-    // certificate it refuses, is configuration, not an outage (500).
+    // certificate it refuses, is configuration, not an outage (`Other`).
     ("tcp connect error", Outage::Unreachable),
     ("dns error", Outage::Unreachable),
     (
@@ -152,6 +155,9 @@ impl std::fmt::Display for DbError {
             DbError::Constraint(Constraint::Other(why)) => write!(f, "constraint failed: {why}"),
             DbError::Unsupported(why) => write!(f, "unsupported statement: {why}"),
             DbError::SchemaMissing(why) => write!(f, "database error: {why}"),
+            DbError::MigrationFailed(why) => {
+                write!(f, "migration to schema version {SCHEMA_VERSION}: {why}")
+            }
             DbError::Other(why) => write!(f, "database error: {why}"),
         }
     }
@@ -440,11 +446,6 @@ fn type_error(index: usize, expected: &str, got: &Value) -> DbError {
         Value::Null => "null",
     };
     DbError::Other(format!("column {index} is {got}, expected {expected}"))
-}
-
-/// Writes a warning line to the component's log (Spin keeps component stderr).
-fn warn(message: &str) {
-    crate::http::write_log_line(&serde_json::json!({"level": "warn", "message": message}));
 }
 
 #[cfg(test)]

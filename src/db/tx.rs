@@ -13,7 +13,8 @@
 //! be said in one statement. While a transaction is open it holds the write lock, and the
 //! other writers wait, so the closures keep the fewest statements inside it.
 
-use super::{execute, warn, DbError, Rows, Value};
+use super::{execute, DbError, Rows, Value};
+use crate::log::warn;
 use spin_sdk::sqlite3::Connection;
 use std::cell::Cell;
 
@@ -41,7 +42,7 @@ impl Tx<'_> {
 }
 
 /// Runs `work` in a write transaction on `conn`: committed if it succeeds, rolled back
-/// if not. `E` is the caller's error type: the store's `ApiError`, the migration's
+/// if not. `E` is the caller's error type: the store's `StoreError`, the migration's
 /// `DbError`.
 pub fn run<T, E: From<DbError>>(
     conn: &Connection,

@@ -1,10 +1,9 @@
 //! A user's favorites: listed in the order they were added (the `favorites.id`
 //! autoincrement), added one at a time, replaced as a whole, removed one at a time.
 
-use super::{user_checks, write_or_explain, NOW};
+use super::{malformed, user_checks, write_or_explain, Result, StoreError, NOW};
 use crate::db::{Db, OnUnique, Row, Value, SCHEMA_IS_CURRENT};
 use crate::domain::{PokemonId, UserId, MAX_FAVORITES};
-use crate::error::{ApiError, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -31,10 +30,10 @@ impl Favorite {
     }
 }
 
-/// Up to `limit` favorites after `after_key`, oldest first; `None` if the user does not
-/// exist. One statement: the user's row and their page come from one snapshot, and the
+/// Up to `limit` favorites after `after_key`, oldest first, of a user that exists. One
+/// statement: the user's row and their page come from one snapshot, and the
 /// existence check of the authenticated user costs nothing extra.
-pub fn page(db: &Db, user: UserId, after_key: i64, limit: i64) -> Result<Option<Vec<Favorite>>> {
+pub fn page(db: &Db, user: UserId, after_key: i64, limit: i64) -> Result<Vec<Favorite>> {
     let rows = db.read(
         "SELECT (SELECT user_version FROM pragma_user_version),
                 u.id, f.id, f.pokemon_id, p.name, f.added_at
@@ -51,7 +50,7 @@ pub fn page(db: &Db, user: UserId, after_key: i64, limit: i64) -> Result<Option<
         ],
     )?;
     if rows.is_empty() {
-        return Ok(None);
+        return Err(StoreError::UserGone);
     }
     let mut items = Vec::with_capacity(rows.len());
     for row in rows.iter() {
@@ -60,11 +59,12 @@ pub fn page(db: &Db, user: UserId, after_key: i64, limit: i64) -> Result<Option<
             items.push(Favorite::from_row(row, 1)?);
         }
     }
-    Ok(Some(items))
+    Ok(items)
 }
 
-/// Adds one favorite at the end of the list: 401 if the user is gone, 422
-/// `unknown_pokemon`, 409 `favorite_exists`, 422 past the cap.
+/// Adds one favorite at the end of the list. When it cannot, the answer is the first
+/// that applies of: the user is gone, the Pokémon is unknown, it is a favorite already,
+/// the list is full.
 ///
 /// One statement: the insert's own conditions (the user exists, the Pokémon is in the
 /// catalog, the list is under the cap, the schema is current) and the `UNIQUE`
@@ -84,7 +84,7 @@ pub fn add(db: &Db, user: UserId, pokemon: PokemonId) -> Result<Favorite> {
     let insert = || {
         let rows = db
             .query(&sql, &params)
-            .on_unique(|| ApiError::FavoriteExists(pokemon.get()))?;
+            .on_unique(|| StoreError::FavoriteExists(pokemon.get()))?;
         let Some(row) = rows.first() else {
             return Ok(None);
         };
@@ -106,19 +106,16 @@ pub fn add(db: &Db, user: UserId, pokemon: PokemonId) -> Result<Favorite> {
             &params,
         )?;
         let [known, exists, count] = checks[..] else {
-            return Err(ApiError::internal("the add check gave the wrong columns"));
+            return Err(malformed("the add check gave the wrong columns"));
         };
         if known == 0 {
-            return Err(ApiError::UnknownPokemon(vec![pokemon.get()]));
+            return Err(StoreError::UnknownPokemon(vec![pokemon.get()]));
         }
         if exists != 0 {
-            return Err(ApiError::FavoriteExists(pokemon.get()));
+            return Err(StoreError::FavoriteExists(pokemon.get()));
         }
         if count >= MAX_FAVORITES as i64 {
-            return Err(ApiError::invalid(
-                "pokemon_id",
-                format!("a user may keep at most {MAX_FAVORITES} favorites"),
-            ));
+            return Err(StoreError::TooManyFavorites);
         }
         Ok(None)
     };
@@ -126,7 +123,7 @@ pub fn add(db: &Db, user: UserId, pokemon: PokemonId) -> Result<Favorite> {
 }
 
 /// Replaces the whole list with `ids`, in that order, and returns the new list.
-/// Unknown ids change nothing (422 `unknown_pokemon`).
+/// Unknown ids change nothing ([`StoreError::UnknownPokemon`]).
 ///
 /// The checks that need no lock run first, in one read: the user exists, and which ids
 /// the catalog has (it never changes), with their names. Then one transaction of two
@@ -136,7 +133,7 @@ pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>
     let user_id = Value::Integer(user.get());
     let id_list = Value::Text(
         serde_json::to_string(&ids.iter().map(|id| id.get()).collect::<Vec<_>>())
-            .map_err(ApiError::internal)?,
+            .map_err(|err| malformed(&err.to_string()))?,
     );
     let rows = db.read(
         "SELECT (SELECT user_version FROM pragma_user_version),
@@ -149,7 +146,7 @@ pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>
     let mut unknown = Vec::new();
     for row in rows.iter() {
         if row.int(0)? == 0 {
-            return Err(ApiError::Unauthorized);
+            return Err(StoreError::UserGone);
         }
         if let Some(id) = row.opt_int(1)? {
             match row.opt_text(2)? {
@@ -161,7 +158,7 @@ pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>
         }
     }
     if !unknown.is_empty() {
-        return Err(ApiError::UnknownPokemon(unknown));
+        return Err(StoreError::UnknownPokemon(unknown));
     }
     let insert = format!(
         "INSERT INTO favorites (user_id, pokemon_id, added_at)
@@ -190,7 +187,7 @@ pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>
         )?;
         // The user was deleted since the read above: nothing may be left behind.
         if inserted.len() != ids.len() {
-            return Err(ApiError::Unauthorized);
+            return Err(StoreError::UserGone);
         }
         inserted
             .iter()
@@ -210,7 +207,7 @@ pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>
     Ok(items)
 }
 
-/// Removes one favorite: `Ok(false)` if it was not a favorite, 401 if the user is gone.
+/// Removes one favorite: `Ok(false)` if it was not a favorite.
 /// One statement; only when it deletes nothing does a read tell the two apart.
 pub fn remove(db: &Db, user: UserId, pokemon: PokemonId) -> Result<bool> {
     let params = [Value::Integer(user.get()), Value::Integer(pokemon.get())];

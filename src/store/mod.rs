@@ -11,8 +11,42 @@ pub mod favorites;
 pub mod pokemon;
 pub mod users;
 
-use crate::db::{Db, Value};
-use crate::error::{ApiError, Result};
+use crate::db::{Db, DbError, Value};
+
+/// What a unit of store work can answer besides its value: the domain outcomes a
+/// handler turns into a client's error (in `error.rs`, the one place that knows their
+/// statuses), or a database failure.
+#[derive(Debug)]
+pub enum StoreError {
+    /// The acting user's row is gone (deleted since their token was issued).
+    UserGone,
+    /// Another user has this username, in any letter case.
+    UsernameTaken,
+    /// The Pokémon is already one of the user's favorites.
+    FavoriteExists(i64),
+    /// Ids the catalog does not have.
+    UnknownPokemon(Vec<i64>),
+    /// The list is at [`crate::domain::MAX_FAVORITES`] already.
+    TooManyFavorites,
+    /// A write found the data changed under it on every attempt.
+    Contended(usize),
+    /// The database failed.
+    Db(DbError),
+}
+
+impl From<DbError> for StoreError {
+    fn from(err: DbError) -> Self {
+        StoreError::Db(err)
+    }
+}
+
+/// Result with [`StoreError`] as the error.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A result the SQL promised but did not give (a check with no row, too few columns).
+fn malformed(what: &str) -> StoreError {
+    StoreError::Db(DbError::Other(what.to_string()))
+}
 
 /// The current time as the API writes it: RFC 3339, UTC, whole seconds.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
@@ -37,21 +71,20 @@ fn write_or_explain<T>(
             return Ok(answer);
         }
     }
-    Err(ApiError::DatabaseUnavailable(format!(
-        "the data changed under a write {ATTEMPTS} times in a row"
-    )))
+    Err(StoreError::Contended(ATTEMPTS))
 }
 
 /// Runs a read of whole-number checks about the acting user (after the version column:
 /// whether the user exists, then the caller's own checks) and returns the caller's
-/// checks; a user that no longer exists is 401, whatever else the read says.
+/// checks; a user that no longer exists is [`StoreError::UserGone`], whatever else the
+/// read says.
 fn user_checks(db: &Db, sql: &str, params: &[Value]) -> Result<Vec<i64>> {
     let rows = db.read(sql, params)?;
     let row = rows
         .first()
-        .ok_or_else(|| ApiError::internal("a check gave no row"))?;
+        .ok_or_else(|| malformed("a check gave no row"))?;
     if row.int(0)? == 0 {
-        return Err(ApiError::Unauthorized);
+        return Err(StoreError::UserGone);
     }
     (1..row.len()).map(|i| Ok(row.int(i)?)).collect()
 }

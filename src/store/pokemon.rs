@@ -1,7 +1,7 @@
 //! The Pokémon catalog: read-only, seeded by the migrations.
 
+use super::Result;
 use crate::db::{Db, Row, Value};
-use crate::error::Result;
 use serde::Serialize;
 
 /// One catalog entry.

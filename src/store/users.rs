@@ -1,9 +1,8 @@
 //! Users: registration, login lookup, profile, deletion.
 
-use super::{write_or_explain, NOW};
+use super::{malformed, write_or_explain, Result, StoreError, NOW};
 use crate::db::{Db, OnUnique, Value, SCHEMA_IS_CURRENT};
 use crate::domain::{UserId, Username};
-use crate::error::{ApiError, Result};
 use serde::Serialize;
 
 /// A newly registered user, as the API shows it.
@@ -23,7 +22,7 @@ pub struct Profile {
     pub favorites_count: i64,
 }
 
-/// Inserts a user; a username taken in any letter case is `409 username_taken`.
+/// Inserts a user; a username taken in any letter case is [`StoreError::UsernameTaken`].
 /// One statement, so SQLite makes it atomic without an explicit transaction.
 pub fn create(db: &Db, username: &Username, password_hash: &str) -> Result<NewUser> {
     let sql = format!(
@@ -38,7 +37,7 @@ pub fn create(db: &Db, username: &Username, password_hash: &str) -> Result<NewUs
     let insert = || {
         let rows = db
             .query(&sql, &params)
-            .on_unique(|| ApiError::UsernameTaken)?;
+            .on_unique(|| StoreError::UsernameTaken)?;
         let Some(row) = rows.first() else {
             return Ok(None);
         };
@@ -71,25 +70,23 @@ pub fn login_lookup(db: &Db, username: &str) -> Result<Option<(UserId, String)>>
 
 /// A user and their favorites count, read in one statement (one snapshot); a user that
 /// is gone still gets a row (of NULLs), so the read carries the schema version.
-pub fn profile(db: &Db, user: UserId) -> Result<Option<Profile>> {
+pub fn profile(db: &Db, user: UserId) -> Result<Profile> {
     let rows = db.read(
         "SELECT (SELECT user_version FROM pragma_user_version), u.id, u.username, u.created_at,
                 (SELECT count(*) FROM favorites WHERE user_id = u.id)
          FROM (SELECT 1) LEFT JOIN users u ON u.id = ?1",
         &[Value::Integer(user.get())],
     )?;
-    let Some(row) = rows.first() else {
-        return Ok(None);
-    };
-    let Some(id) = row.opt_int(0)? else {
-        return Ok(None);
-    };
-    Ok(Some(Profile {
+    let row = rows
+        .first()
+        .ok_or_else(|| malformed("the profile gave no row"))?;
+    let id = row.opt_int(0)?.ok_or(StoreError::UserGone)?;
+    Ok(Profile {
         id,
         username: row.text(1)?.to_string(),
         created_at: row.text(2)?.to_string(),
         favorites_count: row.int(3)?,
-    }))
+    })
 }
 
 /// Whether the user still exists.
@@ -101,15 +98,14 @@ pub fn exists(db: &Db, user: UserId) -> Result<bool> {
     )?;
     let row = rows
         .first()
-        .ok_or_else(|| ApiError::internal("EXISTS gave no row"))?;
+        .ok_or_else(|| malformed("EXISTS gave no row"))?;
     Ok(row.int(0)? != 0)
 }
 
 /// Deletes a user and their favorites in one transaction. The favorites are deleted by
 /// an explicit statement, not by `ON DELETE CASCADE`: that needs `PRAGMA foreign_keys`
-/// on the connection, which a libSQL server starts with off. Returns whether the user
-/// existed.
-pub fn delete(db: &Db, user: UserId) -> Result<bool> {
+/// on the connection, which a libSQL server starts with off.
+pub fn delete(db: &Db, user: UserId) -> Result<()> {
     let user_id = Value::Integer(user.get());
     let delete_user =
         format!("DELETE FROM users WHERE id = ?1 AND {SCHEMA_IS_CURRENT} RETURNING id");
@@ -125,11 +121,14 @@ pub fn delete(db: &Db, user: UserId) -> Result<bool> {
                 "DELETE FROM favorites WHERE user_id = ?1",
                 std::slice::from_ref(&user_id),
             )?;
-            Ok(Some(true))
+            Ok(Some(()))
         })
     };
     // Nothing deleted: the user is gone, or the file was behind (the read migrates it).
-    let explain = || Ok((!exists(db, user)?).then_some(false));
+    let explain = || match exists(db, user)? {
+        true => Ok(None),
+        false => Err(StoreError::UserGone),
+    };
     write_or_explain(delete, explain)
 }
 

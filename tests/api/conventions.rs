@@ -74,6 +74,14 @@ store_tests! {
         assert_eq!(line["request_id"], response.header("x-request-id").unwrap());
         // In one write: each write is a host call, and the line is on every request.
         assert_eq!(response.stats.stderr_writes, 1);
+        // The route's template groups requests by operation; a 404 has none.
+        assert_eq!(line["route"], "/api/pokemon");
+        let favorite = app.get("/api/users/7/favorites", None);
+        let line: serde_json::Value = serde_json::from_str(favorite.stderr.trim()).unwrap();
+        assert_eq!(line["route"], "/api/users/{id}/favorites");
+        let missing = app.get("/api/nothing", None);
+        let line: serde_json::Value = serde_json::from_str(missing.stderr.trim()).unwrap();
+        assert_eq!(line.get("route"), None);
     }
 
     fn a_500_body_carries_only_an_id_that_its_log_line_also_has(app) {

@@ -4,20 +4,14 @@
 
 use crate::helpers::{assert_json, store_tests};
 use crate::openapi_check;
-use pokefavs::{Resource, EXAMPLE_PATHS};
+use pokefavs::ROUTES;
 use std::collections::BTreeSet;
 
 /// (METHOD, template) for every route the router has.
 fn router_operations() -> BTreeSet<(String, String)> {
-    EXAMPLE_PATHS
+    ROUTES
         .iter()
-        .flat_map(|path| {
-            let resource = Resource::from_path(path).expect("an example path resolves");
-            resource
-                .allow()
-                .split(", ")
-                .map(move |method| (method.to_string(), resource.template().to_string()))
-        })
+        .map(|route| (route.method.to_string(), route.template.to_string()))
         .collect()
 }
 
@@ -62,7 +56,8 @@ store_tests! {
 
     fn every_route_answers_with_the_methods_the_document_lists(app) {
         let doc = openapi_check::document();
-        for path in EXAMPLE_PATHS {
+        for route in &ROUTES {
+            let path = &route.example_path();
             for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
                 // check_response validates each answer against the document, including
                 // 405s on methods the document does not list for the path.

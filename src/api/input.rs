@@ -1,0 +1,38 @@
+//! Reading a request's input into the validated types of [`crate::domain`]: the body,
+//! the page parameters, and the values each body carries. Every failure here is the
+//! client's (400, 413, 415 or 422).
+
+use crate::domain::{Body, Cursor, CursorKind, Limit, Password, PokemonId, Username};
+use crate::error::{ApiError, Result};
+use crate::http::Request;
+
+/// The body as a JSON object: anything else is `400 malformed_json`.
+pub fn body(request: &Request) -> Result<Body> {
+    Body::new(request.json()?).ok_or(ApiError::MalformedJson("The body must be a JSON object"))
+}
+
+/// `?limit=&cursor=` of a page of `kind`.
+pub fn page(request: &Request, kind: CursorKind) -> Result<(Limit, Cursor)> {
+    let limit = Limit::parse(request.query_param("limit")?.as_deref())?;
+    let cursor = Cursor::parse(request.query_param("cursor")?.as_deref(), kind)?;
+    Ok((limit, cursor))
+}
+
+/// The register body `{"username", "password"}`.
+pub fn credentials(request: &Request) -> Result<(Username, Password)> {
+    Ok(body(request)?.credentials()?)
+}
+
+/// The body `{"pokemon_id": …}`.
+pub fn one_pokemon(request: &Request) -> Result<PokemonId> {
+    let body = body(request)?;
+    Ok(PokemonId::from_json(
+        body.field("pokemon_id")?,
+        "pokemon_id",
+    )?)
+}
+
+/// The body `{"pokemon_ids": […]}`.
+pub fn pokemon_ids(request: &Request) -> Result<Vec<PokemonId>> {
+    Ok(body(request)?.pokemon_id_list()?)
+}

@@ -1,0 +1,50 @@
+//! Validated values. Request input is parsed into these types before any handler logic
+//! runs ("parse, don't validate"): a `Username` in hand is a valid username. Each parser
+//! names the field it was given, so a failure is a [`FieldError`] that the API answers
+//! as `422 validation_failed` with that field in `errors`.
+//!
+//! One file per group: [`ids`] (users, Pokémon), [`credentials`] (username, password),
+//! [`paging`] (page size and cursor), [`body`] (a JSON object's fields and the lists in
+//! it). Reading a request into these lives in `api::input`.
+
+pub mod body;
+pub mod credentials;
+pub mod ids;
+pub mod paging;
+
+pub use body::Body;
+pub use credentials::{Password, Username};
+pub use ids::{PokemonId, UserId};
+pub use paging::{Cursor, CursorKind, Limit};
+
+use serde::Serialize;
+
+/// The most favorites one user may keep.
+pub const MAX_FAVORITES: usize = 1000;
+
+/// One field that broke a validation rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A positive i64 written in plain decimal digits, no sign and no leading zero.
+fn parse_positive(text: &str) -> Option<i64> {
+    if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if text.starts_with('0') {
+        return None;
+    }
+    text.parse::<i64>().ok().filter(|n| *n > 0)
+}
