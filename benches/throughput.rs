@@ -41,9 +41,6 @@
 //!   (the host has no per-instance hook, so: the resident set's rise during each run at
 //!   32 clients, per client), Argon2id in the component vs natively, and the machine.
 
-#[path = "../tests/api/host/mod.rs"]
-mod host;
-
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,7 +49,9 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::Argon2;
-use host::{temp_db, Host, HostConfig, HostResponse};
+use pokefavs_test_host::host::{Host, HostResponse, StoreMode};
+use pokefavs_test_host::request::{credentials, get, request};
+use pokefavs_test_host::{TestApp, TestUser};
 use rusqlite::types::Value;
 use serde_json::json;
 
@@ -79,27 +78,27 @@ fn main() {
     let warmup = Duration::from_secs_f64((seconds / 6.0).min(0.5));
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
 
-    let db = temp_db("bench");
-    let host = Host::new(HostConfig::new(&db)).expect("the host starts");
+    let app = TestApp::new(StoreMode::Local);
+    let (host, db) = (&app.host, app.db_path());
     progress("setting up: a reader with 50 favorites, 32 writers");
-    let fx = Fixture::new(&host);
+    let fx = Fixture::new(&app);
 
     progress("capturing each route's statements");
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let plans: Vec<RoutePlan> = Route::ALL
         .iter()
         .filter(|route| only.is_empty() || only.split(',').any(|k| k.trim() == route.key()))
-        .map(|&route| RoutePlan::capture(&host, &db, &fx, route))
+        .map(|&route| RoutePlan::capture(host, db, &fx, route))
         .collect();
 
     let mut rows = Vec::new();
     let mut write_checks = Vec::new();
     for plan in &plans {
         for clients in CLIENT_COUNTS {
-            let before = WriteState::read(&db);
+            let before = WriteState::read(db);
             progress(&format!("{} x{clients}: component", plan.route.label()));
             let component_iteration = |client: usize, samples: &mut Samples| {
-                component_iteration(&host, &fx, plan.route, client, samples)
+                component_iteration(host, &fx, plan.route, client, samples)
             };
             let warm = run_phase(clients, warmup, &component_iteration);
             let component = run_phase(clients, measure, &component_iteration);
@@ -108,16 +107,16 @@ fn main() {
                     "component",
                     clients,
                     &before,
-                    &WriteState::read(&db),
+                    &WriteState::read(db),
                     &[&warm, &component],
                 ));
             }
 
             let floor = if plan.has_floor() {
-                let before = WriteState::read(&db);
+                let before = WriteState::read(db);
                 progress(&format!("{} x{clients}: floor", plan.route.label()));
                 let floor_iteration = |client: usize, samples: &mut Samples| {
-                    plan.floor_iteration(&db, client, samples)
+                    plan.floor_iteration(db, client, samples)
                 };
                 let warm = run_phase(clients, warmup, &floor_iteration);
                 let floor = run_phase(clients, measure, &floor_iteration);
@@ -126,7 +125,7 @@ fn main() {
                         "floor",
                         clients,
                         &before,
-                        &WriteState::read(&db),
+                        &WriteState::read(db),
                         &[&warm, &floor],
                     ));
                 }
@@ -144,12 +143,12 @@ fn main() {
     }
 
     progress("instantiation, Argon2id");
-    let instantiation = measure_instantiation(&host);
-    let native_argon2 = measure_native_argon2(&db, fx.reader.id);
+    let instantiation = measure_instantiation(host);
+    let native_argon2 = measure_native_argon2(db, fx.reader.id);
 
     let report = Report {
         seconds,
-        host: &host,
+        host,
         rows: &rows,
         plans: &plans,
         write_checks: &write_checks,
@@ -158,9 +157,8 @@ fn main() {
         load_before: load_before.trim(),
     };
     print!("{}", report.render());
-    // The database's directory goes with the last of these.
-    drop(host);
-    drop(db);
+    // The database's directory goes with the app.
+    drop(app);
     if write_checks.iter().any(|c| !c.ok()) {
         eprintln!("the write check failed: see the report");
         std::process::exit(1);
@@ -223,34 +221,22 @@ impl Route {
     }
 }
 
-#[derive(Debug, Clone)]
-struct User {
-    id: i64,
-    username: String,
-    token: String,
-}
-
 /// The users the routes run as: a reader with 50 favorites, and one writer per client
 /// of the write cycle, so that concurrent cycles never touch the same row.
 struct Fixture {
-    reader: User,
-    writers: Vec<User>,
+    reader: TestUser,
+    writers: Vec<TestUser>,
 }
 
 impl Fixture {
-    fn new(host: &Host) -> Fixture {
+    fn new(app: &TestApp) -> Fixture {
         // The first request migrates the fresh database.
-        let health = host.request(get("/health", None));
+        let health = app.get("/health", None);
         assert_eq!(health.status, 200, "GET /health: {}", body_text(&health));
 
-        let reader = user(host, "bench-reader");
+        let reader = app.user_with_password("bench-reader", PASSWORD);
         let ids: Vec<i64> = (1..=FAVORITES).collect();
-        let replaced = host.request(send(
-            "PUT",
-            &format!("/api/users/{}/favorites", reader.id),
-            Some(&reader.token),
-            &json!({ "pokemon_ids": ids }),
-        ));
+        let replaced = app.replace_favorites(&reader, &ids);
         assert_eq!(
             replaced.status,
             200,
@@ -260,18 +246,23 @@ impl Fixture {
 
         let writer_count = CLIENT_COUNTS.into_iter().max().unwrap_or(1);
         // Registering and logging in is two Argon2 runs each: spread them over threads.
-        let mut writers: Vec<User> = std::thread::scope(|s| {
+        let mut writers: Vec<TestUser> = std::thread::scope(|s| {
             let chunks: Vec<_> = (0..4)
                 .map(|t| {
                     s.spawn(move || {
                         (0..writer_count)
                             .filter(|i| i % 4 == t)
-                            .map(|i| (i, user(host, &format!("bench-writer-{i}"))))
+                            .map(|i| {
+                                (
+                                    i,
+                                    app.user_with_password(&format!("bench-writer-{i}"), PASSWORD),
+                                )
+                            })
                             .collect::<Vec<_>>()
                     })
                 })
                 .collect();
-            let mut all: Vec<(usize, User)> = chunks
+            let mut all: Vec<(usize, TestUser)> = chunks
                 .into_iter()
                 .flat_map(|h| h.join().expect("a setup thread panicked"))
                 .collect();
@@ -283,65 +274,12 @@ impl Fixture {
     }
 
     /// Who a client of `route` acts as.
-    fn actor(&self, route: Route, client: usize) -> &User {
+    fn actor(&self, route: Route, client: usize) -> &TestUser {
         match route {
             Route::Cycle => &self.writers[client % self.writers.len()],
             _ => &self.reader,
         }
     }
-}
-
-/// Registers and logs in `username`.
-fn user(host: &Host, username: &str) -> User {
-    let credentials = json!({ "username": username, "password": PASSWORD });
-    let registered = host.request(send("POST", "/api/auth/register", None, &credentials));
-    assert_eq!(
-        registered.status,
-        201,
-        "register {username}: {}",
-        body_text(&registered)
-    );
-    let logged_in = host.request(send("POST", "/api/auth/login", None, &credentials));
-    assert_eq!(
-        logged_in.status,
-        200,
-        "login {username}: {}",
-        body_text(&logged_in)
-    );
-    User {
-        id: registered.json()["id"].as_i64().expect("an id"),
-        username: username.to_string(),
-        token: logged_in.json()["access_token"]
-            .as_str()
-            .expect("a token")
-            .to_string(),
-    }
-}
-
-fn get(path: &str, token: Option<&str>) -> http::Request<Vec<u8>> {
-    let mut builder = http::Request::builder().method("GET").uri(path);
-    if let Some(token) = token {
-        builder = builder.header("authorization", format!("Bearer {token}"));
-    }
-    builder.body(Vec::new()).expect("a well-formed request")
-}
-
-fn send(
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &serde_json::Value,
-) -> http::Request<Vec<u8>> {
-    let mut builder = http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("content-type", "application/json");
-    if let Some(token) = token {
-        builder = builder.header("authorization", format!("Bearer {token}"));
-    }
-    builder
-        .body(serde_json::to_vec(body).expect("JSON"))
-        .expect("a well-formed request")
 }
 
 fn body_text(response: &HostResponse) -> String {
@@ -369,30 +307,30 @@ fn calls(fx: &Fixture, route: Route, client: usize) -> Vec<(http::Request<Vec<u8
         Route::Search => vec![(get(&format!("/api/pokemon?q={SEARCH}"), None), 200)],
         Route::Cycle => vec![
             (
-                send(
+                request(
                     "POST",
                     &format!("/api/users/{}/favorites", actor.id),
                     Some(&actor.token),
-                    &json!({ "pokemon_id": CYCLE_POKEMON }),
+                    Some(&json!({ "pokemon_id": CYCLE_POKEMON })),
                 ),
                 201,
             ),
             (
-                http::Request::builder()
-                    .method("DELETE")
-                    .uri(format!("/api/users/{}/favorites/{CYCLE_POKEMON}", actor.id))
-                    .header("authorization", format!("Bearer {}", actor.token))
-                    .body(Vec::new())
-                    .expect("a well-formed request"),
+                request(
+                    "DELETE",
+                    &format!("/api/users/{}/favorites/{CYCLE_POKEMON}", actor.id),
+                    Some(&actor.token),
+                    None,
+                ),
                 204,
             ),
         ],
         Route::Login => vec![(
-            send(
+            request(
                 "POST",
                 "/api/auth/login",
                 None,
-                &json!({ "username": actor.username, "password": PASSWORD }),
+                Some(&credentials(&actor.username, PASSWORD)),
             ),
             200,
         )],
@@ -596,7 +534,7 @@ impl RoutePlan {
 /// The parameters the component binds to `sql`, rebuilt from what the route is about:
 /// the acting user, the pokemon of the write cycle, the search text, the first page.
 /// Statements are recognised by a phrase; `RoutePlan::capture` checks the count.
-fn floor_params(sql: &str, actor: &User) -> Vec<Value> {
+fn floor_params(sql: &str, actor: &TestUser) -> Vec<Value> {
     let s: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
     let user = Value::Integer(actor.id);
     let pokemon = Value::Integer(CYCLE_POKEMON);

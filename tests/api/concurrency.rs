@@ -126,87 +126,117 @@ fn session(app: &TestApp, user: &TestUser, seed: u64, requests: usize) -> Tally 
     tally
 }
 
-store_tests! {
-    fn mixed_load_from_many_threads_matches_the_model(app) {
-        let threads = env_or("POKEFAVS_LOAD_THREADS", 16);
-        let requests = env_or("POKEFAVS_LOAD_REQUESTS", 200);
-        let users: Vec<TestUser> = (0..threads).map(|i| app.user(&format!("trainer{i}"))).collect();
-        let tallies: Vec<Tally> = std::thread::scope(|scope| {
-            let handles: Vec<_> = users
-                .iter()
-                .enumerate()
-                .map(|(i, user)| {
-                    let app = &app;
-                    scope.spawn(move || session(app, user, 0x9e37_79b9_7f4a_7c15 ^ i as u64, requests))
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().expect("a session panicked")).collect()
+store_tests!(
+    mixed_load_from_many_threads_matches_the_model,
+    the_same_favorite_from_many_threads_is_added_once,
+    the_same_username_from_many_threads_is_registered_once,
+    a_replace_racing_an_add_ends_in_one_of_the_serial_orders
+);
+
+fn mixed_load_from_many_threads_matches_the_model(app: TestApp) {
+    let threads = env_or("POKEFAVS_LOAD_THREADS", 16);
+    let requests = env_or("POKEFAVS_LOAD_REQUESTS", 200);
+    let users: Vec<TestUser> = (0..threads)
+        .map(|i| app.user(&format!("trainer{i}")))
+        .collect();
+    let tallies: Vec<Tally> = std::thread::scope(|scope| {
+        let handles: Vec<_> = users
+            .iter()
+            .enumerate()
+            .map(|(i, user)| {
+                let app = &app;
+                scope.spawn(move || session(app, user, 0x9e37_79b9_7f4a_7c15 ^ i as u64, requests))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a session panicked"))
+            .collect()
+    });
+    let total: usize = tallies.iter().map(|t| t.requests).sum();
+    let acknowledged: usize = tallies.iter().map(|t| t.writes_acknowledged).sum();
+    let retries: usize = tallies.iter().map(|t| t.retry_laters).sum();
+    assert_eq!(total, threads * requests);
+    assert!(
+        acknowledged > total / 4,
+        "the mix wrote: {acknowledged} of {total}"
+    );
+    eprintln!(
+        "mixed load: {threads} threads x {requests} requests, {acknowledged} writes acknowledged, {retries} retry-later, 0 lost"
+    );
+    let rows = app.query_ints("SELECT count(*) FROM favorites WHERE ?1 = ?1", 0)[0] as usize;
+    let modelled: usize = users
+        .iter()
+        .map(|u| app.favorite_ids_in_db(u.id).len())
+        .sum();
+    assert_eq!(rows, modelled, "no rows outside the users' lists");
+    let integrity: String = rusqlite::Connection::open(app.db_path())
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+}
+
+fn the_same_favorite_from_many_threads_is_added_once(app: TestApp) {
+    let ash = app.user("ash");
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| scope.spawn(|| app.add_favorite(&ash, 25).status))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut counts: HashMap<u16, usize> = HashMap::new();
+    for status in statuses {
+        *counts.entry(status).or_default() += 1;
+    }
+    assert_eq!(counts.get(&201), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&409), Some(&15), "{counts:?}");
+    assert_eq!(app.favorite_ids_in_db(ash.id), [25]);
+}
+
+fn the_same_username_from_many_threads_is_registered_once(app: TestApp) {
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let app = &app;
+                // Different letter cases: the same name ignoring case.
+                let name = if i % 2 == 0 { "Brock" } else { "brock" };
+                scope.spawn(move || app.register(name, "onix-rocks").status)
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        7,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.query_ints("SELECT count(*) FROM users WHERE ?1 = ?1", 0),
+        [1]
+    );
+}
+
+fn a_replace_racing_an_add_ends_in_one_of_the_serial_orders(app: TestApp) {
+    let ash = app.user("ash");
+    for round in 0..15 {
+        assert_eq!(app.replace_favorites(&ash, &[1, 2, 3]).status, 200);
+        let (put, post) = std::thread::scope(|scope| {
+            let put = scope.spawn(|| app.replace_favorites(&ash, &[4, 5, 6]).status);
+            let post = scope.spawn(|| app.add_favorite(&ash, 7).status);
+            (put.join().unwrap(), post.join().unwrap())
         });
-        let total: usize = tallies.iter().map(|t| t.requests).sum();
-        let acknowledged: usize = tallies.iter().map(|t| t.writes_acknowledged).sum();
-        let retries: usize = tallies.iter().map(|t| t.retry_laters).sum();
-        assert_eq!(total, threads * requests);
-        assert!(acknowledged > total / 4, "the mix wrote: {acknowledged} of {total}");
-        eprintln!(
-            "mixed load: {threads} threads x {requests} requests, {acknowledged} writes acknowledged, {retries} retry-later, 0 lost"
+        assert_eq!((put, post), (200, 201), "round {round}");
+        let ids = app.favorite_ids_in_db(ash.id);
+        // POST then PUT: the add is replaced away. PUT then POST: it is appended.
+        assert!(
+            ids == [4, 5, 6] || ids == [4, 5, 6, 7],
+            "round {round}: {ids:?}"
         );
-        let rows = app.query_ints("SELECT count(*) FROM favorites WHERE ?1 = ?1", 0)[0] as usize;
-        let modelled: usize = users.iter().map(|u| app.favorite_ids_in_db(u.id).len()).sum();
-        assert_eq!(rows, modelled, "no rows outside the users' lists");
-        let integrity: String = rusqlite::Connection::open(app.db_path())
-            .unwrap()
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(integrity, "ok");
-    }
-
-    fn the_same_favorite_from_many_threads_is_added_once(app) {
-        let ash = app.user("ash");
-        let statuses: Vec<u16> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..16)
-                .map(|_| scope.spawn(|| app.add_favorite(&ash, 25).status))
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        let mut counts: HashMap<u16, usize> = HashMap::new();
-        for status in statuses {
-            *counts.entry(status).or_default() += 1;
-        }
-        assert_eq!(counts.get(&201), Some(&1), "{counts:?}");
-        assert_eq!(counts.get(&409), Some(&15), "{counts:?}");
-        assert_eq!(app.favorite_ids_in_db(ash.id), [25]);
-    }
-
-    fn the_same_username_from_many_threads_is_registered_once(app) {
-        let statuses: Vec<u16> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..8)
-                .map(|i| {
-                    let app = &app;
-                    // Different letter cases: the same name ignoring case.
-                    let name = if i % 2 == 0 { "Brock" } else { "brock" };
-                    scope.spawn(move || app.register(name, "onix-rocks").status)
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-        assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 7, "{statuses:?}");
-        assert_eq!(app.query_ints("SELECT count(*) FROM users WHERE ?1 = ?1", 0), [1]);
-    }
-
-    fn a_replace_racing_an_add_ends_in_one_of_the_serial_orders(app) {
-        let ash = app.user("ash");
-        for round in 0..15 {
-            assert_eq!(app.replace_favorites(&ash, &[1, 2, 3]).status, 200);
-            let (put, post) = std::thread::scope(|scope| {
-                let put = scope.spawn(|| app.replace_favorites(&ash, &[4, 5, 6]).status);
-                let post = scope.spawn(|| app.add_favorite(&ash, 7).status);
-                (put.join().unwrap(), post.join().unwrap())
-            });
-            assert_eq!((put, post), (200, 201), "round {round}");
-            let ids = app.favorite_ids_in_db(ash.id);
-            // POST then PUT: the add is replaced away. PUT then POST: it is appended.
-            assert!(ids == [4, 5, 6] || ids == [4, 5, 6, 7], "round {round}: {ids:?}");
-        }
     }
 }

@@ -222,60 +222,72 @@ fn run_with_fault(app: &TestApp, route: &WriteRoute, position: usize, sql: &str,
     );
 }
 
-store_tests! {
-    fn every_statement_of_every_write_fails_cleanly(app) {
-        let ash = app.user("ash");
-        assert_eq!(app.replace_favorites(&ash, &[1, 2, 3]).status, 200);
-        let counter = Cell::new(0);
-        let mut injected = 0;
-        for route in write_routes(&app, &ash, &counter) {
-            // Learn the statements of a successful call.
-            let subject = (route.prepare)();
-            let probe = (route.call)(subject.as_ref());
-            assert_eq!(probe.status, route.ok, "{}: {}", route.name, probe.text());
-            let statements: Vec<String> = probe.stats.sql().iter().map(|s| s.to_string()).collect();
-            for (index, sql) in statements.iter().enumerate() {
-                for kind in ["busy", "full", "io", "unique", "trap"] {
-                    run_with_fault(&app, &route, index + 1, sql, kind);
-                    injected += 1;
-                }
+store_tests!(
+    every_statement_of_every_write_fails_cleanly,
+    a_failed_rollback_does_not_hide_the_error_that_caused_it,
+    a_store_that_cannot_be_opened_is_503_on_data_routes
+);
+
+fn every_statement_of_every_write_fails_cleanly(app: TestApp) {
+    let ash = app.user("ash");
+    assert_eq!(app.replace_favorites(&ash, &[1, 2, 3]).status, 200);
+    let counter = Cell::new(0);
+    let mut injected = 0;
+    for route in write_routes(&app, &ash, &counter) {
+        // Learn the statements of a successful call.
+        let subject = (route.prepare)();
+        let probe = (route.call)(subject.as_ref());
+        assert_eq!(probe.status, route.ok, "{}: {}", route.name, probe.text());
+        let statements: Vec<String> = probe.stats.sql().iter().map(|s| s.to_string()).collect();
+        for (index, sql) in statements.iter().enumerate() {
+            for kind in ["busy", "full", "io", "unique", "trap"] {
+                run_with_fault(&app, &route, index + 1, sql, kind);
+                injected += 1;
             }
         }
-        eprintln!("faults injected: {injected}");
-        assert!(injected >= 60, "only {injected} faults were injected");
     }
+    eprintln!("faults injected: {injected}");
+    assert!(injected >= 60, "only {injected} faults were injected");
+}
 
-    fn a_failed_rollback_does_not_hide_the_error_that_caused_it(app) {
-        let ash = app.user("ash");
-        assert_eq!(app.replace_favorites(&ash, &[1, 2, 3]).status, 200);
-        let before = app.dump();
-        let faults = app.host.faults();
-        faults.fail_matching("INSERT INTO favorites", io("database or disk is full"), FaultTimes::Once);
-        faults.fail_matching("ROLLBACK", io("disk I/O error"), FaultTimes::Once);
-        let response = app.replace_favorites(&ash, &[4, 5, 6]);
+fn a_failed_rollback_does_not_hide_the_error_that_caused_it(app: TestApp) {
+    let ash = app.user("ash");
+    assert_eq!(app.replace_favorites(&ash, &[1, 2, 3]).status, 200);
+    let before = app.dump();
+    let faults = app.host.faults();
+    faults.fail_matching(
+        "INSERT INTO favorites",
+        io("database or disk is full"),
+        FaultTimes::Once,
+    );
+    faults.fail_matching("ROLLBACK", io("disk I/O error"), FaultTimes::Once);
+    let response = app.replace_favorites(&ash, &[4, 5, 6]);
+    assert_problem(&response, 503, "database_unavailable");
+    assert!(
+        response.stderr.contains("rollback failed"),
+        "{}",
+        response.stderr
+    );
+    assert_eq!(app.dump(), before, "the dropped connection rolled back");
+    assert_eq!(app.replace_favorites(&ash, &[4, 5, 6]).status, 200);
+}
+
+fn a_store_that_cannot_be_opened_is_503_on_data_routes(app: TestApp) {
+    let ash = app.user("ash");
+    app.host
+        .faults()
+        .fail_open(io("unable to open database file"), FaultTimes::Always);
+    for response in [
+        app.get("/api/pokemon/25", None),
+        app.favorites(&ash),
+        app.add_favorite(&ash, 1),
+        app.login("ash", "ash-password"),
+    ] {
         assert_problem(&response, 503, "database_unavailable");
-        assert!(response.stderr.contains("rollback failed"), "{}", response.stderr);
-        assert_eq!(app.dump(), before, "the dropped connection rolled back");
-        assert_eq!(app.replace_favorites(&ash, &[4, 5, 6]).status, 200);
+        assert_eq!(response.header("retry-after"), Some("1"));
     }
-
-    fn a_store_that_cannot_be_opened_is_503_on_data_routes(app) {
-        let ash = app.user("ash");
-        app.host
-            .faults()
-            .fail_open(io("unable to open database file"), FaultTimes::Always);
-        for response in [
-            app.get("/api/pokemon/25", None),
-            app.favorites(&ash),
-            app.add_favorite(&ash, 1),
-            app.login("ash", "ash-password"),
-        ] {
-            assert_problem(&response, 503, "database_unavailable");
-            assert_eq!(response.header("retry-after"), Some("1"));
-        }
-        assert_eq!(app.get("/health", None).status, 503);
-        assert_eq!(app.get("/health/live", None).status, 200);
-    }
+    assert_eq!(app.get("/health", None).status, 503);
+    assert_eq!(app.get("/health/live", None).status, 200);
 }
 
 #[test]

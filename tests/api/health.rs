@@ -3,50 +3,68 @@
 use crate::helpers::{assert_json, store_tests, TestApp};
 use crate::host::{io, FaultTimes, StoreMode};
 
-store_tests! {
-    fn liveness_answers_without_opening_a_database(app) {
-        let response = app.get("/health/live", None);
-        assert_eq!(assert_json(&response, 200), serde_json::json!({"status": "ok"}));
-        assert_eq!(response.stats.opens, 0, "/health/live must not open the database");
-        assert!(response.stats.statements.is_empty());
-    }
+store_tests!(
+    liveness_answers_without_opening_a_database,
+    health_reports_the_database_up_with_its_schema_version,
+    health_is_503_in_the_monitor_shape_when_the_database_cannot_be_opened,
+    health_is_503_when_the_schema_is_behind_and_cannot_be_migrated
+);
 
-    fn health_reports_the_database_up_with_its_schema_version(app) {
-        let response = app.get("/health", None);
-        let body = assert_json(&response, 200);
-        assert_eq!(body["status"], "ok");
-        assert_eq!(body["database"]["status"], "up");
-        assert_eq!(body["database"]["schema_version"], 1);
-        assert!(body["database"]["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
-    }
+fn liveness_answers_without_opening_a_database(app: TestApp) {
+    let response = app.get("/health/live", None);
+    assert_eq!(
+        assert_json(&response, 200),
+        serde_json::json!({"status": "ok"})
+    );
+    assert_eq!(
+        response.stats.opens, 0,
+        "/health/live must not open the database"
+    );
+    assert!(response.stats.statements.is_empty());
+}
 
-    fn health_is_503_in_the_monitor_shape_when_the_database_cannot_be_opened(app) {
-        app.host.faults().fail_open(io("unable to open database file"), FaultTimes::Always);
-        let response = app.get("/health", None);
-        let body = assert_json(&response, 503);
-        assert_eq!(body["status"], "unavailable");
-        assert_eq!(body["database"]["status"], "down");
-        assert_eq!(body["database"]["error"], "database cannot be opened");
-        // Liveness does not depend on the database.
-        assert_eq!(app.get("/health/live", None).status, 200);
-    }
+fn health_reports_the_database_up_with_its_schema_version(app: TestApp) {
+    let response = app.get("/health", None);
+    let body = assert_json(&response, 200);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"]["status"], "up");
+    assert_eq!(body["database"]["schema_version"], 1);
+    assert!(body["database"]["latency_ms"]
+        .as_f64()
+        .is_some_and(|ms| ms >= 0.0));
+}
 
-    fn health_is_503_when_the_schema_is_behind_and_cannot_be_migrated(app) {
-        app.host
-            .faults()
-            .fail_matching("CREATE TABLE", io("disk I/O error"), FaultTimes::Always);
-        let response = app.get("/health", None);
-        let body = assert_json(&response, 503);
-        assert_eq!(body["status"], "unavailable");
-        assert_eq!(body["database"]["status"], "down");
-        assert!(
-            body["database"]["error"].as_str().unwrap().contains("schema is behind"),
-            "{body}"
-        );
-        // Once the fault is gone the next request migrates and health recovers.
-        app.host.faults().clear();
-        assert_eq!(app.get("/health", None).status, 200);
-    }
+fn health_is_503_in_the_monitor_shape_when_the_database_cannot_be_opened(app: TestApp) {
+    app.host
+        .faults()
+        .fail_open(io("unable to open database file"), FaultTimes::Always);
+    let response = app.get("/health", None);
+    let body = assert_json(&response, 503);
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["database"]["status"], "down");
+    assert_eq!(body["database"]["error"], "database cannot be opened");
+    // Liveness does not depend on the database.
+    assert_eq!(app.get("/health/live", None).status, 200);
+}
+
+fn health_is_503_when_the_schema_is_behind_and_cannot_be_migrated(app: TestApp) {
+    app.host
+        .faults()
+        .fail_matching("CREATE TABLE", io("disk I/O error"), FaultTimes::Always);
+    let response = app.get("/health", None);
+    let body = assert_json(&response, 503);
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["database"]["status"], "down");
+    assert!(
+        body["database"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("schema is behind"),
+        "{body}"
+    );
+    // Once the fault is gone the next request migrates and health recovers.
+    app.host.faults().clear();
+    assert_eq!(app.get("/health", None).status, 200);
 }
 
 #[test]

@@ -13,36 +13,43 @@ fn migrations_sql() -> String {
         .expect("migrations.sql")
 }
 
-store_tests! {
-    fn the_first_request_migrates_a_fresh_database_and_the_second_does_not(app) {
-        let first = app.get("/api/pokemon/25", None);
-        assert_eq!(first.status, 200, "{}", first.text());
-        assert!(
-            first.stats.sql().iter().any(|s| s.starts_with("CREATE TABLE")),
-            "the first request runs the migration: {:?}",
-            first.stats.sql()
-        );
-        let second = app.get("/api/pokemon/25", None);
-        assert_eq!(second.status, 200);
-        let flat: Vec<String> = second
+store_tests!(the_first_request_migrates_a_fresh_database_and_the_second_does_not);
+
+fn the_first_request_migrates_a_fresh_database_and_the_second_does_not(app: TestApp) {
+    let first = app.get("/api/pokemon/25", None);
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert!(
+        first
             .stats
             .sql()
             .iter()
-            .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect();
-        assert_eq!(
-            flat,
-            ["SELECT (SELECT user_version FROM pragma_user_version), p.id, p.name FROM (SELECT 1) LEFT JOIN pokemon p ON p.id = ?1"],
-            "on a migrated database the version check rides in the route's own statement"
-        );
-        let tables = app.query_ints(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN \
-             ('users', 'pokemon', 'favorites') AND ?1 = ?1",
-            0,
-        );
-        assert_eq!(tables, [3]);
-        assert_eq!(app.query_ints("SELECT count(*) FROM pokemon WHERE ?1 = ?1", 0), [1025]);
-    }
+            .any(|s| s.starts_with("CREATE TABLE")),
+        "the first request runs the migration: {:?}",
+        first.stats.sql()
+    );
+    let second = app.get("/api/pokemon/25", None);
+    assert_eq!(second.status, 200);
+    let flat: Vec<String> = second
+        .stats
+        .sql()
+        .iter()
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        flat,
+        ["SELECT (SELECT user_version FROM pragma_user_version), p.id, p.name FROM (SELECT 1) LEFT JOIN pokemon p ON p.id = ?1"],
+        "on a migrated database the version check rides in the route's own statement"
+    );
+    let tables = app.query_ints(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN \
+         ('users', 'pokemon', 'favorites') AND ?1 = ?1",
+        0,
+    );
+    assert_eq!(tables, [3]);
+    assert_eq!(
+        app.query_ints("SELECT count(*) FROM pokemon WHERE ?1 = ?1", 0),
+        [1025]
+    );
 }
 
 #[test]
@@ -159,86 +166,169 @@ fn migrated(response: &HostResponse) -> bool {
         .any(|s| s.starts_with("INSERT OR IGNORE INTO pokemon"))
 }
 
-store_tests! {
-    // Request A's statement meets a missing table; by the time A reads the version,
-    // request B has finished migrating. A's statement applied nothing: A runs it again.
-    fn a_statement_that_lost_the_race_with_a_migration_runs_again(app) {
-        assert_eq!(app.get("/health", None).status, 200, "migrated");
-        for (table, call) in [
-            ("INSERT INTO users", Box::new(|| app.register("brock", "onix-rocks")) as Box<dyn Fn() -> HostResponse>),
-            ("FROM pokemon", Box::new(|| app.get("/api/pokemon/25", None))),
-        ] {
-            app.host.faults().fail_matching(table, crate::host::io("no such table: users"), crate::host::FaultTimes::Once);
-            let response = call();
-            assert!(response.status < 300, "{table}: {} {}", response.status, response.text());
-        }
-        let ash = app.user("ash");
-        app.host.faults().fail_matching("DELETE FROM users", crate::host::io("no such table: users"), crate::host::FaultTimes::Once);
-        assert_eq!(app.delete_user(&ash).status, 204, "a transaction runs again too");
-    }
+store_tests!(
+    a_statement_that_lost_the_race_with_a_migration_runs_again,
+    every_route_migrates_a_file_whose_version_is_behind_and_answers_as_usual,
+    every_route_migrates_an_empty_file_and_answers_as_on_an_empty_database
+);
 
-    fn every_route_migrates_a_file_whose_version_is_behind_and_answers_as_usual(app) {
-        let ash = app.user("ash");
-        assert_eq!(app.replace_favorites(&ash, &[1, 4, 7]).status, 200);
-        let misty = app.user("misty");
-        let other = format!("/api/users/{}", misty.id);
-        type Call<'a> = Box<dyn Fn() -> HostResponse + 'a>;
-        let cases: Vec<(&str, Call, u16)> = vec![
-            ("register", Box::new(|| app.register("brock", "onix-rocks")), 201),
-            ("login", Box::new(|| app.login("ash", "ash-password")), 200),
-            ("me", Box::new(|| app.me(&ash.token)), 200),
-            ("list", Box::new(|| app.favorites(&ash)), 200),
-            ("add", Box::new(|| app.add_favorite(&ash, 25)), 201),
-            ("add again", Box::new(|| app.add_favorite(&ash, 25)), 409),
-            ("replace", Box::new(|| app.replace_favorites(&ash, &[7, 1, 150])), 200),
-            ("remove", Box::new(|| app.remove_favorite(&ash, 150)), 204),
-            ("remove again", Box::new(|| app.remove_favorite(&ash, 150)), 404),
-            ("search", Box::new(|| app.get("/api/pokemon?q=char", None)), 200),
-            ("pokemon", Box::new(|| app.get("/api/pokemon/25", None)), 200),
-            ("another user", Box::new(|| app.get(&other, Some(&ash.token))), 403),
-            ("delete user", Box::new(|| app.delete_user(&misty)), 204),
-        ];
-        for (name, call, status) in cases {
-            set_user_version(&app, 0);
-            let response = call();
-            assert_eq!(response.status, status, "{name}: {}", response.text());
-            assert!(migrated(&response), "{name} did not migrate: {:?}", response.stats.sql());
-            assert_eq!(user_version(&app), 1, "{name}");
-        }
-        // Every row kept, and the writes above applied exactly once.
-        assert_eq!(app.favorite_ids_in_db(ash.id), [7, 1]);
-        assert_eq!(app.favorite_ids_in_db(misty.id), Vec::<i64>::new());
-        assert_eq!(
-            app.query_ints("SELECT count(*) FROM users WHERE ?1 = ?1", 0),
-            [2],
-            "ash and brock"
+// Request A's statement meets a missing table; by the time A reads the version,
+// request B has finished migrating. A's statement applied nothing: A runs it again.
+fn a_statement_that_lost_the_race_with_a_migration_runs_again(app: TestApp) {
+    assert_eq!(app.get("/health", None).status, 200, "migrated");
+    for (table, call) in [
+        (
+            "INSERT INTO users",
+            Box::new(|| app.register("brock", "onix-rocks")) as Box<dyn Fn() -> HostResponse>,
+        ),
+        (
+            "FROM pokemon",
+            Box::new(|| app.get("/api/pokemon/25", None)),
+        ),
+    ] {
+        app.host.faults().fail_matching(
+            table,
+            crate::host::io("no such table: users"),
+            crate::host::FaultTimes::Once,
+        );
+        let response = call();
+        assert!(
+            response.status < 300,
+            "{table}: {} {}",
+            response.status,
+            response.text()
         );
     }
+    let ash = app.user("ash");
+    app.host.faults().fail_matching(
+        "DELETE FROM users",
+        crate::host::io("no such table: users"),
+        crate::host::FaultTimes::Once,
+    );
+    assert_eq!(
+        app.delete_user(&ash).status,
+        204,
+        "a transaction runs again too"
+    );
+}
 
-    fn every_route_migrates_an_empty_file_and_answers_as_on_an_empty_database(app) {
-        // A token for a user of another database: valid, but its user is not here.
-        let stranger: TestUser = app.user("stranger");
-        let fresh = || TestApp::new(app.mode);
-        type Call = Box<dyn Fn(&TestApp, &TestUser) -> HostResponse>;
-        let cases: Vec<(&str, Call, u16)> = vec![
-            ("register", Box::new(|a, _| a.register("brock", "onix-rocks")), 201),
-            ("login", Box::new(|a, _| a.login("ash", "ash-password")), 401),
-            ("me", Box::new(|a, u| a.me(&u.token)), 401),
-            ("list", Box::new(|a, u| a.favorites(u)), 401),
-            ("add", Box::new(|a, u| a.add_favorite(u, 25)), 401),
-            ("replace", Box::new(|a, u| a.replace_favorites(u, &[1])), 401),
-            ("remove", Box::new(|a, u| a.remove_favorite(u, 1)), 401),
-            ("delete user", Box::new(|a, u| a.delete_user(u)), 401),
-            ("search", Box::new(|a, _| a.get("/api/pokemon?q=char", None)), 200),
-            ("pokemon", Box::new(|a, _| a.get("/api/pokemon/25", None)), 200),
-            ("another user", Box::new(|a, u| a.get("/api/users/999", Some(&u.token))), 401),
-        ];
-        for (name, call, status) in cases {
-            let empty = fresh();
-            let response = call(&empty, &stranger);
-            assert_eq!(response.status, status, "{name}: {}", response.text());
-            assert!(migrated(&response), "{name} did not migrate: {:?}", response.stats.sql());
-            assert_eq!(user_version(&empty), 1, "{name}");
-        }
+fn every_route_migrates_a_file_whose_version_is_behind_and_answers_as_usual(app: TestApp) {
+    let ash = app.user("ash");
+    assert_eq!(app.replace_favorites(&ash, &[1, 4, 7]).status, 200);
+    let misty = app.user("misty");
+    let other = format!("/api/users/{}", misty.id);
+    type Call<'a> = Box<dyn Fn() -> HostResponse + 'a>;
+    let cases: Vec<(&str, Call, u16)> = vec![
+        (
+            "register",
+            Box::new(|| app.register("brock", "onix-rocks")),
+            201,
+        ),
+        ("login", Box::new(|| app.login("ash", "ash-password")), 200),
+        ("me", Box::new(|| app.me(&ash.token)), 200),
+        ("list", Box::new(|| app.favorites(&ash)), 200),
+        ("add", Box::new(|| app.add_favorite(&ash, 25)), 201),
+        ("add again", Box::new(|| app.add_favorite(&ash, 25)), 409),
+        (
+            "replace",
+            Box::new(|| app.replace_favorites(&ash, &[7, 1, 150])),
+            200,
+        ),
+        ("remove", Box::new(|| app.remove_favorite(&ash, 150)), 204),
+        (
+            "remove again",
+            Box::new(|| app.remove_favorite(&ash, 150)),
+            404,
+        ),
+        (
+            "search",
+            Box::new(|| app.get("/api/pokemon?q=char", None)),
+            200,
+        ),
+        (
+            "pokemon",
+            Box::new(|| app.get("/api/pokemon/25", None)),
+            200,
+        ),
+        (
+            "another user",
+            Box::new(|| app.get(&other, Some(&ash.token))),
+            403,
+        ),
+        ("delete user", Box::new(|| app.delete_user(&misty)), 204),
+    ];
+    for (name, call, status) in cases {
+        set_user_version(&app, 0);
+        let response = call();
+        assert_eq!(response.status, status, "{name}: {}", response.text());
+        assert!(
+            migrated(&response),
+            "{name} did not migrate: {:?}",
+            response.stats.sql()
+        );
+        assert_eq!(user_version(&app), 1, "{name}");
+    }
+    // Every row kept, and the writes above applied exactly once.
+    assert_eq!(app.favorite_ids_in_db(ash.id), [7, 1]);
+    assert_eq!(app.favorite_ids_in_db(misty.id), Vec::<i64>::new());
+    assert_eq!(
+        app.query_ints("SELECT count(*) FROM users WHERE ?1 = ?1", 0),
+        [2],
+        "ash and brock"
+    );
+}
+
+fn every_route_migrates_an_empty_file_and_answers_as_on_an_empty_database(app: TestApp) {
+    // A token for a user of another database: valid, but its user is not here.
+    let stranger: TestUser = app.user("stranger");
+    let fresh = || TestApp::new(app.mode);
+    type Call = Box<dyn Fn(&TestApp, &TestUser) -> HostResponse>;
+    let cases: Vec<(&str, Call, u16)> = vec![
+        (
+            "register",
+            Box::new(|a, _| a.register("brock", "onix-rocks")),
+            201,
+        ),
+        (
+            "login",
+            Box::new(|a, _| a.login("ash", "ash-password")),
+            401,
+        ),
+        ("me", Box::new(|a, u| a.me(&u.token)), 401),
+        ("list", Box::new(|a, u| a.favorites(u)), 401),
+        ("add", Box::new(|a, u| a.add_favorite(u, 25)), 401),
+        (
+            "replace",
+            Box::new(|a, u| a.replace_favorites(u, &[1])),
+            401,
+        ),
+        ("remove", Box::new(|a, u| a.remove_favorite(u, 1)), 401),
+        ("delete user", Box::new(|a, u| a.delete_user(u)), 401),
+        (
+            "search",
+            Box::new(|a, _| a.get("/api/pokemon?q=char", None)),
+            200,
+        ),
+        (
+            "pokemon",
+            Box::new(|a, _| a.get("/api/pokemon/25", None)),
+            200,
+        ),
+        (
+            "another user",
+            Box::new(|a, u| a.get("/api/users/999", Some(&u.token))),
+            401,
+        ),
+    ];
+    for (name, call, status) in cases {
+        let empty = fresh();
+        let response = call(&empty, &stranger);
+        assert_eq!(response.status, status, "{name}: {}", response.text());
+        assert!(
+            migrated(&response),
+            "{name} did not migrate: {:?}",
+            response.stats.sql()
+        );
+        assert_eq!(user_version(&empty), 1, "{name}");
     }
 }

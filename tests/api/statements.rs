@@ -4,7 +4,7 @@
 //! `BEGIN IMMEDIATE … COMMIT` with the fewest statements inside. Nothing else: no
 //! separate schema check, no `PRAGMA` per request, no statement re-run.
 
-use crate::helpers::store_tests;
+use crate::helpers::{store_tests, TestApp};
 use crate::host::HostResponse;
 
 /// Asserts the request's statements start with these prefixes, one for one.
@@ -30,94 +30,143 @@ fn read(rest: &str) -> String {
     format!("{READ} {rest}")
 }
 
-store_tests! {
-    fn every_route_runs_only_its_own_statements(app) {
-        let ash = app.user("ash");
-        let misty = app.user("misty");
-        let base = format!("/api/users/{}", ash.id);
-        let profile = read("u.id, u.username, u.created_at");
-        let exists = read("EXISTS (SELECT 1 FROM users WHERE id = ?1)");
-        let page = read("u.id, f.id");
-        let search = read("id, name FROM pokemon");
-        let pokemon = read("p.id, p.name FROM (SELECT 1) LEFT JOIN pokemon p");
-        let login = read("u.id, u.password_hash FROM (SELECT 1) LEFT JOIN users u");
-        let replace_check = read("EXISTS (SELECT 1 FROM users WHERE id = ?1), j.value");
-        let remove_check = read("EXISTS (SELECT 1 FROM users WHERE id = ?1), EXISTS (SELECT 1 FROM favorites");
-        let cases: Vec<(HostResponse, Vec<&str>, usize)> = vec![
-            (app.get("/health/live", None), vec![], 0),
-            (app.get("/health", None), vec!["PRAGMA user_version"], 2),
-            (app.register("brock", "onix-rocks"), vec!["INSERT INTO users"], 0),
-            (app.login("ash", "ash-password"), vec![&login], 2),
-            (app.me(&ash.token), vec![&profile], 1),
-            (app.get(&base, Some(&ash.token)), vec![&profile], 1),
-            (app.add_favorite(&ash, 25), vec!["INSERT INTO favorites"], 1),
-            (app.favorites(&ash), vec![&page], 1),
-            (
-                app.replace_favorites(&ash, &[1, 4]),
-                vec![&replace_check, "BEGIN IMMEDIATE", "DELETE FROM favorites", "INSERT INTO favorites", "COMMIT"],
-                1,
-            ),
-            (app.remove_favorite(&ash, 4), vec!["DELETE FROM favorites"], 1),
-            // Nothing deleted: one read tells "not a favorite" (404) from "user gone" (401).
-            (app.remove_favorite(&ash, 4), vec!["DELETE FROM favorites", &remove_check], 1),
-            (app.get("/api/pokemon?q=char", None), vec![&search], 0),
-            // A miss costs no more than a hit: the read still carries the version.
-            (app.get("/api/pokemon/1026", None), vec![&pokemon], 0),
-            (app.login("nobody", "no-password"), vec![&login], 2),
-            (app.get("/api/pokemon/25", None), vec![&pokemon], 0),
-            (app.get(&format!("/api/users/{}", misty.id), Some(&ash.token)), vec![&exists], 1),
-            (
-                app.delete_user(&misty),
-                vec!["BEGIN IMMEDIATE", "DELETE FROM users", "DELETE FROM favorites", "COMMIT"],
-                1,
-            ),
-        ];
-        for (response, expected, variable_gets) in cases {
-            assert!(response.status < 500, "{}", response.text());
-            assert_statements(&response, &expected);
-            assert_eq!(response.stats.variable_gets, variable_gets, "{expected:?}");
-            // The component's initial memory (build.rs) holds every request but the
-            // two that run Argon2id.
-            let hashes = expected.iter().any(|s| s.starts_with("INSERT INTO users"))
-                || expected.iter().any(|s| s.contains("password_hash"));
-            if !hashes {
-                assert_eq!(response.stats.memory_grows, 0, "{expected:?} grew the memory");
-            }
-        }
-    }
+store_tests!(
+    every_route_runs_only_its_own_statements,
+    a_write_that_fails_its_check_explains_itself_with_one_read
+);
 
-    fn a_write_that_fails_its_check_explains_itself_with_one_read(app) {
-        let ash = app.user("ash");
-        assert_eq!(app.add_favorite(&ash, 25).status, 201);
-        let add_check = read("EXISTS (SELECT 1 FROM users WHERE id = ?1), EXISTS (SELECT 1 FROM pokemon");
-        // A duplicate is refused by the insert's own UNIQUE constraint: no read.
-        let duplicate = app.add_favorite(&ash, 25);
-        assert_eq!(duplicate.status, 409);
-        assert_statements(&duplicate, &["INSERT INTO favorites"]);
-        // A deleted user's token: the insert finds no user, the read says why.
-        let gone = app.user("gone");
-        assert_eq!(app.delete_user(&gone).status, 204);
-        let response = app.add_favorite(&gone, 25);
-        assert_eq!(response.status, 401);
-        assert_statements(&response, &["INSERT INTO favorites", &add_check]);
+fn every_route_runs_only_its_own_statements(app: TestApp) {
+    let ash = app.user("ash");
+    let misty = app.user("misty");
+    let base = format!("/api/users/{}", ash.id);
+    let profile = read("u.id, u.username, u.created_at");
+    let exists = read("EXISTS (SELECT 1 FROM users WHERE id = ?1)");
+    let page = read("u.id, f.id");
+    let search = read("id, name FROM pokemon");
+    let pokemon = read("p.id, p.name FROM (SELECT 1) LEFT JOIN pokemon p");
+    let login = read("u.id, u.password_hash FROM (SELECT 1) LEFT JOIN users u");
+    let replace_check = read("EXISTS (SELECT 1 FROM users WHERE id = ?1), j.value");
+    let remove_check =
+        read("EXISTS (SELECT 1 FROM users WHERE id = ?1), EXISTS (SELECT 1 FROM favorites");
+    let cases: Vec<(HostResponse, Vec<&str>, usize)> = vec![
+        (app.get("/health/live", None), vec![], 0),
+        (app.get("/health", None), vec!["PRAGMA user_version"], 2),
+        (
+            app.register("brock", "onix-rocks"),
+            vec!["INSERT INTO users"],
+            0,
+        ),
+        (app.login("ash", "ash-password"), vec![&login], 2),
+        (app.me(&ash.token), vec![&profile], 1),
+        (app.get(&base, Some(&ash.token)), vec![&profile], 1),
+        (app.add_favorite(&ash, 25), vec!["INSERT INTO favorites"], 1),
+        (app.favorites(&ash), vec![&page], 1),
+        (
+            app.replace_favorites(&ash, &[1, 4]),
+            vec![
+                &replace_check,
+                "BEGIN IMMEDIATE",
+                "DELETE FROM favorites",
+                "INSERT INTO favorites",
+                "COMMIT",
+            ],
+            1,
+        ),
+        (
+            app.remove_favorite(&ash, 4),
+            vec!["DELETE FROM favorites"],
+            1,
+        ),
+        // Nothing deleted: one read tells "not a favorite" (404) from "user gone" (401).
+        (
+            app.remove_favorite(&ash, 4),
+            vec!["DELETE FROM favorites", &remove_check],
+            1,
+        ),
+        (app.get("/api/pokemon?q=char", None), vec![&search], 0),
+        // A miss costs no more than a hit: the read still carries the version.
+        (app.get("/api/pokemon/1026", None), vec![&pokemon], 0),
+        (app.login("nobody", "no-password"), vec![&login], 2),
+        (app.get("/api/pokemon/25", None), vec![&pokemon], 0),
+        (
+            app.get(&format!("/api/users/{}", misty.id), Some(&ash.token)),
+            vec![&exists],
+            1,
+        ),
+        (
+            app.delete_user(&misty),
+            vec![
+                "BEGIN IMMEDIATE",
+                "DELETE FROM users",
+                "DELETE FROM favorites",
+                "COMMIT",
+            ],
+            1,
+        ),
+    ];
+    for (response, expected, variable_gets) in cases {
+        assert!(response.status < 500, "{}", response.text());
+        assert_statements(&response, &expected);
+        assert_eq!(response.stats.variable_gets, variable_gets, "{expected:?}");
+        // The component's initial memory (build.rs) holds every request but the
+        // two that run Argon2id.
+        let hashes = expected.iter().any(|s| s.starts_with("INSERT INTO users"))
+            || expected.iter().any(|s| s.contains("password_hash"));
+        if !hashes {
+            assert_eq!(
+                response.stats.memory_grows, 0,
+                "{expected:?} grew the memory"
+            );
+        }
     }
 }
 
-store_tests! {
-    fn the_host_measures_each_instances_linear_memory(app) {
-        let live = app.get("/health/live", None);
-        assert!(live.stats.peak_memory_bytes > 0, "the initial memory is counted");
-        assert!(live.stats.peak_memory_bytes < 8 << 20, "{}", live.stats.peak_memory_bytes);
-        app.register("ash", "pikachu-pal");
-        let login = app.login("ash", "pikachu-pal");
-        // Argon2id with m = 19 MiB needs that much memory inside the instance.
-        assert!(login.stats.peak_memory_bytes >= 19 << 20, "{}", login.stats.peak_memory_bytes);
-        assert!(login.stats.memory_grows > 0, "growing past the initial memory is counted");
-        assert_eq!(live.stats.memory_grows, 0);
-        eprintln!(
-            "peak linear memory: /health/live {} KiB, login {} KiB",
-            live.stats.peak_memory_bytes >> 10,
-            login.stats.peak_memory_bytes >> 10
-        );
-    }
+fn a_write_that_fails_its_check_explains_itself_with_one_read(app: TestApp) {
+    let ash = app.user("ash");
+    assert_eq!(app.add_favorite(&ash, 25).status, 201);
+    let add_check =
+        read("EXISTS (SELECT 1 FROM users WHERE id = ?1), EXISTS (SELECT 1 FROM pokemon");
+    // A duplicate is refused by the insert's own UNIQUE constraint: no read.
+    let duplicate = app.add_favorite(&ash, 25);
+    assert_eq!(duplicate.status, 409);
+    assert_statements(&duplicate, &["INSERT INTO favorites"]);
+    // A deleted user's token: the insert finds no user, the read says why.
+    let gone = app.user("gone");
+    assert_eq!(app.delete_user(&gone).status, 204);
+    let response = app.add_favorite(&gone, 25);
+    assert_eq!(response.status, 401);
+    assert_statements(&response, &["INSERT INTO favorites", &add_check]);
+}
+
+store_tests!(the_host_measures_each_instances_linear_memory);
+
+fn the_host_measures_each_instances_linear_memory(app: TestApp) {
+    let live = app.get("/health/live", None);
+    assert!(
+        live.stats.peak_memory_bytes > 0,
+        "the initial memory is counted"
+    );
+    assert!(
+        live.stats.peak_memory_bytes < 8 << 20,
+        "{}",
+        live.stats.peak_memory_bytes
+    );
+    app.register("ash", "pikachu-pal");
+    let login = app.login("ash", "pikachu-pal");
+    // Argon2id with m = 19 MiB needs that much memory inside the instance.
+    assert!(
+        login.stats.peak_memory_bytes >= 19 << 20,
+        "{}",
+        login.stats.peak_memory_bytes
+    );
+    assert!(
+        login.stats.memory_grows > 0,
+        "growing past the initial memory is counted"
+    );
+    assert_eq!(live.stats.memory_grows, 0);
+    eprintln!(
+        "peak linear memory: /health/live {} KiB, login {} KiB",
+        live.stats.peak_memory_bytes >> 10,
+        login.stats.peak_memory_bytes >> 10
+    );
 }

@@ -4,7 +4,7 @@
 //!   pre-linked `ProxyPre`), and instantiated **afresh for every request**, as Spin does.
 //! - WASI p2 and `wasi:http` come from wasmtime-wasi / wasmtime-wasi-http; the Spin
 //!   interfaces (`spin:sqlite@3.0.0`, `fermyon:spin/variables@2.0.0`) are ours, in
-//!   [`sqlite`] and [`variables`], generated from `tests/wit/`.
+//!   [`sqlite`] and [`variables`], generated from this crate's `wit/`.
 //! - `spin.toml` is read like `spin up` reads it ([`manifest`]): the component's
 //!   `sqlite_databases` grant and its variables decide what the guest may use.
 //! - [`Faults`] lets a test make a chosen statement (or `open`) fail or trap.
@@ -19,11 +19,6 @@
 //! The component is `target/wasm32-wasip2/release/pokefavs.wasm` (under
 //! `CARGO_TARGET_DIR` when set). `POKEFAVS_TEST_WASM=<file>` runs the tests against
 //! another file (no staleness check), and `HostConfig::wasm_path` does the same per host.
-
-#![allow(
-    dead_code,
-    reason = "a toolkit for every test module; a given build need not use all of it"
-)]
 
 mod bindings;
 pub mod faults;
@@ -177,7 +172,7 @@ impl HostConfig {
     /// Run the repository's `migrations.sql` at host creation, like
     /// `spin up --sqlite @migrations.sql`.
     pub fn with_migrations(mut self) -> Self {
-        let path = manifest_dir().join("migrations.sql");
+        let path = crate::repo_root().join("migrations.sql");
         let sql = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         self.startup_sql = Some(sql);
@@ -383,7 +378,7 @@ impl Host {
         let manifest_text = match &cfg.manifest {
             Some(text) => text.clone(),
             None => {
-                let path = manifest_dir().join("spin.toml");
+                let path = crate::repo_root().join("spin.toml");
                 std::fs::read_to_string(&path)
                     .with_context(|| format!("cannot read {}", path.display()))?
             }
@@ -717,7 +712,7 @@ pub fn spin_request(req: http::Request<Vec<u8>>) -> http::Request<Full<Bytes>> {
     http::Request::from_parts(parts, Full::new(Bytes::from(body)))
 }
 
-/// A test database: a file in a directory of its own under cargo's per-target temp dir,
+/// A test database: a file in a directory of its own under `<target>/tmp/pokefavs-test-dbs`,
 /// removed with everything beside it (WAL, SHM, a test's other files) when the last
 /// owner lets go of it: the test, or the [`Host`] it was given to. A failing test's
 /// directory is kept, and its path printed, when `POKEFAVS_KEEP_DB=1`.
@@ -762,7 +757,7 @@ impl AsRef<Path> for TempDb {
 
 /// A fresh test database named after `tag` (see [`TempDb`]).
 pub fn temp_db(tag: &str) -> TempDb {
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pokefavs-test-dbs");
+    let root = crate::target_dir().join("tmp/pokefavs-test-dbs");
     std::fs::create_dir_all(&root)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", root.display()));
     let dir = tempfile::Builder::new()
@@ -815,25 +810,12 @@ impl From<&Path> for DbFile {
     }
 }
 
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// The component to run and whether it must be newer than the sources.
 fn default_wasm_path() -> (PathBuf, bool) {
     if let Some(path) = std::env::var_os("POKEFAVS_TEST_WASM") {
         return (PathBuf::from(path), false);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|p| {
-            if p.is_relative() {
-                manifest_dir().join(p)
-            } else {
-                p
-            }
-        })
-        .unwrap_or_else(|| manifest_dir().join("target"));
+    let target = crate::target_dir();
     (target.join("wasm32-wasip2/release/pokefavs.wasm"), true)
 }
 
@@ -859,7 +841,7 @@ fn newest_source() -> Option<(SystemTime, PathBuf)> {
             }
         }
     }
-    let root = manifest_dir();
+    let root = crate::repo_root();
     let mut newest = None;
     walk(&root.join("src"), &mut newest);
     consider(&root.join("migrations.sql"), &mut newest);

@@ -245,3 +245,48 @@ fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
         .to_ascii_lowercase()
         .contains(&needle.to_ascii_lowercase())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nth_counts_per_request_and_rules_run_out() {
+        let faults = Faults::default();
+        faults.fail_nth(2, io(messages::LOCKED));
+        faults.trap_matching("commit", FaultTimes::Always);
+        faults.fail_open(SqliteError::AccessDenied, FaultTimes::Times(2));
+
+        assert!(faults.check_statement(1, "BEGIN IMMEDIATE").is_none());
+        let fired = faults
+            .check_statement(2, "INSERT INTO t VALUES (1)")
+            .expect("the 2nd statement fails");
+        assert!(
+            matches!(fired.action, FaultAction::Fail(SqliteError::Io(ref m)) if m == messages::LOCKED)
+        );
+        // `Once`: the next request's 2nd statement runs normally.
+        assert!(faults
+            .check_statement(2, "INSERT INTO t VALUES (2)")
+            .is_none());
+        for _ in 0..3 {
+            let fired = faults.check_statement(9, "Commit").expect("always traps");
+            assert!(matches!(fired.action, FaultAction::Trap));
+        }
+        assert!(faults.check_open().is_some());
+        assert!(faults.check_open().is_some());
+        assert!(faults.check_open().is_none());
+        assert_eq!(faults.fired(), 6);
+        assert_eq!(faults.pending(), 1);
+        faults.clear();
+        assert_eq!(faults.pending(), 0);
+
+        faults.add(
+            FaultWhen::Matches("INSERT INTO favorites".into()),
+            FaultAction::Trap,
+            FaultTimes::Once,
+        );
+        assert!(faults
+            .check_statement(1, "insert into favorites (a) values (?)")
+            .is_some());
+    }
+}
