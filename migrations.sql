@@ -1071,3 +1071,27 @@ INSERT OR IGNORE INTO pokemon (id, name) VALUES
   (1025, 'Pecharunt');
 
 PRAGMA user_version = 1;
+
+-- Version 2: revocable sessions and login throttling (contract v2).
+--
+-- The session version of a user lives in a table of its own rather than in a new
+-- column of `users`: SQLite has no `ADD COLUMN IF NOT EXISTS`, and every statement here
+-- must be safe to run again. A user without a row is at version 0, which is also what a
+-- token issued before this step (no `ver` claim) carries, so those keep working.
+CREATE TABLE IF NOT EXISTS sessions (
+  user_id INTEGER PRIMARY KEY,  -- users.id (never reused); deleted with the user
+  version INTEGER NOT NULL      -- bumped by logout and password change
+);
+
+-- Failed logins, per key: `user:<username in lower case>` or `addr:<client host>`. The
+-- window begins with the first failure and ends at `window_ends` (Unix seconds, the
+-- database's clock, shared by every replica); rows past it count as no failures and are
+-- removed by the next failed login.
+CREATE TABLE IF NOT EXISTS login_failures (
+  key         TEXT    PRIMARY KEY,
+  failures    INTEGER NOT NULL,
+  window_ends INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_window ON login_failures (window_ends);
+
+PRAGMA user_version = 2;

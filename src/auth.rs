@@ -5,17 +5,19 @@
 //! dummy hash with the same parameters, so it costs what a wrong password costs.
 //!
 //! Tokens are HS256 JWTs signed with the `jwt_secret` variable: `sub` (user id),
-//! `iat`, `exp`, `iss = pokefavs`. Verification refuses any other algorithm (`none`
-//! included), another issuer, a token without `exp`, and allows 30 s of clock drift.
+//! `iat`, `exp`, `iss = pokefavs`, and `ver`, the user's session version when it was
+//! issued. Verification refuses any other algorithm (`none` included), another issuer, a
+//! token without `exp`, a `ver` that is not an integer, and allows 30 s of clock drift.
+//! Whether the session is still live is the store's question, asked by the route's own
+//! query.
 
-use crate::domain::{Password, UserId};
+use crate::domain::{Password, Session, UserId};
 use crate::error::{ApiError, Result};
 use crate::http::Request;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use jwt_simple::prelude::{
-    Claims, Duration, HS256Key, MACLike, NoCustomClaims, VerificationOptions,
-};
+use jwt_simple::prelude::{Claims, Duration, HS256Key, MACLike, VerificationOptions};
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 pub const ISSUER: &str = "pokefavs";
@@ -44,19 +46,42 @@ pub fn verify_password(password: &[u8], stored: Option<&str>) -> bool {
     matches && stored.is_some()
 }
 
-/// Signs an access token for `user` valid for `ttl_seconds`.
-pub fn issue_token(secret: &[u8], user: UserId, ttl_seconds: u64) -> Result<String> {
-    let mut claims = Claims::create(Duration::from_secs(ttl_seconds))
+/// The claim this API adds to the registered ones. A missing `ver` is a token from
+/// before v2 (version 0); a `ver` that is there must be an integer, `null` included.
+#[derive(Serialize, Deserialize)]
+struct SessionClaim {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    ver: Option<i64>,
+}
+
+/// A claim that is there: an integer, never `null` (which plain `Option` would read as
+/// missing, and so as version 0).
+fn present<'de, D: serde::Deserializer<'de>>(
+    claim: D,
+) -> std::result::Result<Option<i64>, D::Error> {
+    i64::deserialize(claim).map(Some)
+}
+
+/// Signs an access token for `session` valid for `ttl_seconds`.
+pub fn issue_token(secret: &[u8], session: Session, ttl_seconds: u64) -> Result<String> {
+    let claim = SessionClaim {
+        ver: Some(session.version),
+    };
+    let mut claims = Claims::with_custom_claims(claim, Duration::from_secs(ttl_seconds))
         .with_issuer(ISSUER)
-        .with_subject(user.get());
+        .with_subject(session.user.get());
     claims.invalid_before = None; // the contract's claims are sub, iat, exp and iss
     HS256Key::from_bytes(secret)
         .authenticate(claims)
         .map_err(|e| ApiError::internal(format!("signing a token: {e}")))
 }
 
-/// The user a token speaks for, if the token is valid.
-pub fn verify_token(secret: &[u8], token: &str) -> Option<UserId> {
+/// The session a token speaks for, if the token is valid.
+pub fn verify_token(secret: &[u8], token: &str) -> Option<Session> {
     let options = VerificationOptions {
         allowed_issuers: Some(HashSet::from([ISSUER.to_string()])),
         time_tolerance: Some(Duration::from_secs(30)),
@@ -64,11 +89,14 @@ pub fn verify_token(secret: &[u8], token: &str) -> Option<UserId> {
         ..VerificationOptions::default()
     };
     let claims = HS256Key::from_bytes(secret)
-        .verify_token::<NoCustomClaims>(token, Some(options))
+        .verify_token::<SessionClaim>(token, Some(options))
         .ok()?;
     claims.expires_at?;
     claims.issued_at?;
-    UserId::parse(claims.subject.as_deref()?)
+    Some(Session {
+        user: UserId::parse(claims.subject.as_deref()?)?,
+        version: claims.custom.ver.unwrap_or(0),
+    })
 }
 
 /// The bearer token of a request: exactly one `Authorization` header saying
@@ -87,9 +115,10 @@ pub fn bearer_token(request: &Request) -> Result<&str> {
     Ok(token)
 }
 
-/// The user a request's token speaks for. Whether that user still exists is checked by
-/// the route's own query, which has to touch the user's row anyway.
-pub fn authenticate(request: &Request) -> Result<UserId> {
+/// The session a request's token speaks for. Whether that user still exists and the
+/// session is still live is checked by the route's own query, which has to touch the
+/// user's row anyway.
+pub fn authenticate(request: &Request) -> Result<Session> {
     let token = bearer_token(request)?;
     let secret = crate::config::jwt_secret()?;
     verify_token(&secret, token).ok_or(ApiError::Unauthorized)
@@ -101,14 +130,43 @@ mod tests {
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-test";
 
+    fn session(user: i64, version: i64) -> Session {
+        Session {
+            user: UserId::from_db(user),
+            version,
+        }
+    }
+
+    /// Signs `claims` as this API would, whatever they say.
+    fn sign(claims: serde_json::Value) -> String {
+        let claims = Claims::with_custom_claims(claims, Duration::from_secs(600))
+            .with_issuer(ISSUER)
+            .with_subject(7);
+        HS256Key::from_bytes(SECRET).authenticate(claims).unwrap()
+    }
+
     #[test]
-    fn a_token_names_its_user_and_verifies_with_the_same_secret() {
-        let token = issue_token(SECRET, UserId::from_db(7), 3600).unwrap();
-        assert_eq!(verify_token(SECRET, &token), Some(UserId::from_db(7)));
+    fn a_token_names_its_session_and_verifies_with_the_same_secret() {
+        let token = issue_token(SECRET, session(7, 3), 3600).unwrap();
+        assert_eq!(verify_token(SECRET, &token), Some(session(7, 3)));
         assert_eq!(
             verify_token(b"another-secret-another-secret-xx", &token),
             None
         );
+    }
+
+    #[test]
+    fn a_token_without_ver_is_version_0_and_a_ver_of_another_type_is_refused() {
+        let old = sign(serde_json::json!({}));
+        assert_eq!(verify_token(SECRET, &old), Some(session(7, 0)));
+        for bad in [
+            serde_json::json!({"ver": "1"}),
+            serde_json::json!({"ver": 1.5}),
+            serde_json::json!({"ver": null}),
+            serde_json::json!({"ver": [1]}),
+        ] {
+            assert_eq!(verify_token(SECRET, &sign(bad.clone())), None, "{bad}");
+        }
     }
 
     #[test]

@@ -29,9 +29,82 @@ pub fn problem() -> Option<&'static str> {
         Ok(_) => {}
     }
     match variables::get("token_ttl_seconds") {
-        Ok(ttl) if parse_ttl(&ttl).is_ok() => None,
-        _ => Some("token_ttl_seconds is not whole seconds from 60 to 2592000"),
+        Ok(ttl) if parse_ttl(&ttl).is_ok() => {}
+        _ => return Some("token_ttl_seconds is not whole seconds from 60 to 2592000"),
     }
+    LIMITS
+        .iter()
+        .find(|limit| limit.read().is_err())
+        .map(|limit| limit.problem)
+}
+
+/// A whole-number login throttling setting (contract v2, "Login throttling").
+struct LimitSetting {
+    name: &'static str,
+    /// The smallest value that makes sense (0 turns the address limit off).
+    min: u64,
+    max: u64,
+    /// What `/health` says when the value is unusable.
+    problem: &'static str,
+}
+
+impl LimitSetting {
+    fn read(&self) -> Result<u64> {
+        let text = variables::get(self.name).map_err(|err| {
+            ApiError::internal(format!("config: {} unavailable: {err}", self.name))
+        })?;
+        self.parse(&text).map_err(ApiError::internal)
+    }
+
+    fn parse(&self, text: &str) -> std::result::Result<u64, String> {
+        match text.trim().parse::<u64>() {
+            Ok(n) if (self.min..=self.max).contains(&n) => Ok(n),
+            _ => Err(format!(
+                "config: {} must be a whole number from {} to {}, got {text:?}",
+                self.name, self.min, self.max
+            )),
+        }
+    }
+}
+
+const FAILURE_LIMIT: LimitSetting = LimitSetting {
+    name: "login_failure_limit",
+    min: 1,
+    max: 1_000_000,
+    problem: "login_failure_limit is not a whole number from 1 to 1000000",
+};
+const ADDRESS_LIMIT: LimitSetting = LimitSetting {
+    name: "login_address_limit",
+    min: 0,
+    max: 1_000_000,
+    problem: "login_address_limit is not a whole number from 0 to 1000000",
+};
+const WINDOW: LimitSetting = LimitSetting {
+    name: "login_window_seconds",
+    min: 1,
+    max: 30 * 24 * 3600,
+    problem: "login_window_seconds is not whole seconds from 1 to 2592000",
+};
+const LIMITS: [LimitSetting; 3] = [FAILURE_LIMIT, ADDRESS_LIMIT, WINDOW];
+
+/// How many failed logins are allowed, and for how long they are remembered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// Failures per username (any letter case) within a window.
+    pub per_username: u64,
+    /// Failures per client address within a window; 0 means no address limit.
+    pub per_address: u64,
+    /// The window, in seconds from the first failure.
+    pub window_seconds: u64,
+}
+
+/// The login throttling settings.
+pub fn login_limits() -> Result<LoginLimits> {
+    Ok(LoginLimits {
+        per_username: FAILURE_LIMIT.read()?,
+        per_address: ADDRESS_LIMIT.read()?,
+        window_seconds: WINDOW.read()?,
+    })
 }
 
 /// Why `secret` cannot sign tokens, if it cannot.
@@ -71,6 +144,20 @@ mod tests {
     fn a_short_secret_is_a_configuration_error() {
         assert!(check_secret(&"x".repeat(31)).is_err());
         assert!(check_secret(&"x".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn login_limits_are_whole_numbers_in_range() {
+        assert_eq!(FAILURE_LIMIT.parse("5"), Ok(5));
+        assert_eq!(ADDRESS_LIMIT.parse("0"), Ok(0));
+        assert_eq!(WINDOW.parse(" 900 "), Ok(900));
+        assert!(FAILURE_LIMIT.parse("0").is_err());
+        assert!(WINDOW.parse("0").is_err());
+        for bad in ["", "-1", "1.5", "five", "99999999999"] {
+            for setting in &LIMITS {
+                assert!(setting.parse(bad).is_err(), "{} {bad}", setting.name);
+            }
+        }
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub enum ApiError {
     InvalidCredentials,
     /// 403 `forbidden`: another user's resources.
     Forbidden,
+    /// 403 `wrong_password`: a password change whose `current_password` is wrong.
+    WrongPassword,
     /// 404 `not_found`, with a detail that names what is missing.
     NotFound(String),
     /// 405 `method_not_allowed`, with the methods the path does allow.
@@ -40,6 +42,8 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     /// 422 `unknown_pokemon`: ids that are not in the catalog.
     UnknownPokemon(Vec<i64>),
+    /// 429 `too_many_attempts`, with `Retry-After` in whole seconds (at least 1).
+    TooManyAttempts(u64),
     /// 503 `database_unavailable` with `Retry-After`; the text is for the log only.
     DatabaseUnavailable(String),
     /// 500 `internal`; the text is for the log only.
@@ -60,7 +64,7 @@ impl ApiError {
         match self {
             ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::WrongPassword => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UsernameTaken | ApiError::FavoriteExists(_) => StatusCode::CONFLICT,
@@ -69,6 +73,7 @@ impl ApiError {
             ApiError::Validation(_) | ApiError::UnknownPokemon(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ApiError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -80,6 +85,7 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::Forbidden => "forbidden",
+            ApiError::WrongPassword => "wrong_password",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::UsernameTaken => "username_taken",
@@ -88,6 +94,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
             ApiError::UnknownPokemon(_) => "unknown_pokemon",
+            ApiError::TooManyAttempts(_) => "too_many_attempts",
             ApiError::DatabaseUnavailable(_) => "database_unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -107,6 +114,7 @@ impl ApiError {
             ApiError::Unauthorized => "A valid bearer token is required".into(),
             ApiError::InvalidCredentials => "Unknown username or wrong password".into(),
             ApiError::Forbidden => "You may only act on your own account".into(),
+            ApiError::WrongPassword => "The current password is wrong".into(),
             ApiError::NotFound(what) => what.clone(),
             ApiError::MethodNotAllowed(allow) => format!("This resource allows {allow}"),
             ApiError::UsernameTaken => "That username is already taken".into(),
@@ -117,6 +125,9 @@ impl ApiError {
             ApiError::UnknownPokemon(ids) => {
                 let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
                 format!("Not in the Pokémon catalog: {}", ids.join(", "))
+            }
+            ApiError::TooManyAttempts(seconds) => {
+                format!("Too many failed logins; try again in {seconds} s")
             }
             ApiError::DatabaseUnavailable(_) => {
                 "The database is busy or unavailable; try again shortly".into()
@@ -148,6 +159,7 @@ impl ApiError {
                 vec![("www-authenticate", "Bearer".into())]
             }
             ApiError::MethodNotAllowed(allow) => vec![("allow", allow.clone())],
+            ApiError::TooManyAttempts(seconds) => vec![("retry-after", seconds.to_string())],
             ApiError::DatabaseUnavailable(_) => vec![("retry-after", "1".into())],
             _ => Vec::new(),
         }
@@ -168,6 +180,7 @@ fn title(status: StatusCode) -> &'static str {
         StatusCode::PAYLOAD_TOO_LARGE => "Content Too Large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "Unsupported Media Type",
         StatusCode::UNPROCESSABLE_ENTITY => "Unprocessable Content",
+        StatusCode::TOO_MANY_REQUESTS => "Too Many Requests",
         StatusCode::SERVICE_UNAVAILABLE => "Service Unavailable",
         _ => "Internal Server Error",
     }
@@ -210,6 +223,8 @@ impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
         match err {
             DbError::Unavailable(_, why) => ApiError::DatabaseUnavailable(why),
+            // Not this build's to serve: a newer one (or a rollback of the deploy) fixes it.
+            ahead @ DbError::SchemaAhead(_) => ApiError::DatabaseUnavailable(ahead.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -67,7 +67,7 @@ pub struct Route {
 /// The route table: every operation, in one place. 404, 405 with `Allow`, the log's
 /// route name and the tests' walk over every operation all come from it, and a test
 /// checks it against `openapi.json`.
-pub static ROUTES: [Route; 14] = [
+pub static ROUTES: [Route; 16] = [
     route(Method::GET, "/health/live", |_, _, _| api::health::live()),
     route(Method::GET, "/health", |_, db, _| api::health::check(db)),
     route(Method::POST, "/api/auth/register", |r, db, _| {
@@ -75,6 +75,9 @@ pub static ROUTES: [Route; 14] = [
     }),
     route(Method::POST, "/api/auth/login", |r, db, _| {
         api::auth::login(r, db)
+    }),
+    route(Method::POST, "/api/auth/logout", |r, db, _| {
+        api::auth::logout(r, db)
     }),
     route(Method::GET, "/api/users/me", |r, db, _| {
         api::users::me(r, db)
@@ -84,6 +87,9 @@ pub static ROUTES: [Route; 14] = [
     }),
     route(Method::DELETE, "/api/users/{id}", |r, db, p| {
         api::users::delete(r, db, p.user()?)
+    }),
+    route(Method::PUT, "/api/users/{id}/password", |r, db, p| {
+        api::users::change_password(r, db, p.user()?)
     }),
     route(Method::GET, "/api/users/{id}/favorites", |r, db, p| {
         api::favorites::list(r, db, p.user()?)
@@ -227,7 +233,10 @@ mod tests {
 
     #[test]
     fn paths_name_resources_as_sent() {
-        let favorite = &ROUTES[10];
+        let favorite = ROUTES
+            .iter()
+            .find(|route| route.template == "/api/users/{id}/favorites/{pokemon_id}")
+            .unwrap();
         let params = favorite.matches("/api/users/2/favorites/25").unwrap();
         assert_eq!(params.user().unwrap(), UserId::parse("2").unwrap());
         assert_eq!(params.pokemon(1).unwrap().get(), 25);

@@ -1,10 +1,14 @@
-//! `POST /api/auth/register` and `POST /api/auth/login`.
+//! `POST /api/auth/register`, `POST /api/auth/login` (throttled) and
+//! `POST /api/auth/logout`.
 
 use super::input;
+use crate::config::LoginLimits;
 use crate::db::Db;
 use crate::domain::body::all_valid;
+use crate::domain::Session;
 use crate::error::{ApiError, Result};
 use crate::http::{Reply, Request};
+use crate::store::logins::{self, Attempts};
 use crate::{auth, config, store};
 use http::StatusCode;
 use serde_json::json;
@@ -21,7 +25,8 @@ pub fn register(request: &Request, db: &Db) -> Result<Reply> {
 
 /// Trades a username and password for an access token. An unknown user, a wrong
 /// password and a username that could never exist all get the same answer after the
-/// same work.
+/// same work. A name or an address with too many recent failures gets 429 before any
+/// password work; a failure is counted against both, a success clears the name's.
 pub fn login(request: &Request, db: &Db) -> Result<Reply> {
     let body = input::body(request)?;
     // Only the shape is checked: a name or password that breaks the registration rules
@@ -30,19 +35,75 @@ pub fn login(request: &Request, db: &Db) -> Result<Reply> {
     // Read the configuration first: a broken one should not cost an Argon2 run.
     let secret = config::jwt_secret()?;
     let ttl = config::token_ttl_seconds()?;
-    let found = if username.len() <= 32 {
-        store::users::login_lookup(db, username)?
-    } else {
-        None
-    };
-    let stored = found.as_ref().map(|(_, hash)| hash.as_str());
+    let limits = config::login_limits()?;
+    let name_key = logins::name_key(username);
+    let address_key = client_address(request, &limits);
+    let state = store::users::login_lookup(db, username, &name_key, address_key.as_deref())?;
+    refuse_if_throttled(&state.attempts, &limits)?;
+    let stored = state.user.as_ref().map(|(_, hash)| hash.as_str());
     if !auth::verify_password(password.as_bytes(), stored) {
+        count_failure(db, &name_key, address_key.as_deref(), &limits)?;
         return Err(ApiError::InvalidCredentials);
     }
-    let (user, _) = found.ok_or(ApiError::InvalidCredentials)?;
-    let token = auth::issue_token(&secret, user, ttl)?;
+    let (session, _) = state.user.ok_or(ApiError::InvalidCredentials)?;
+    if state.attempts.name.failures > 0 {
+        logins::clear(db, &name_key)?;
+    }
+    token_reply(&secret, session, ttl)
+}
+
+/// Signs the caller out everywhere: every token of theirs issued so far is dead.
+pub fn logout(request: &Request, db: &Db) -> Result<Reply> {
+    let session = auth::authenticate(request)?;
+    store::users::sign_out(db, session)?;
+    Ok(Reply::no_content())
+}
+
+/// The login answer: a token for `session`.
+pub fn token_reply(secret: &[u8], session: Session, ttl: u64) -> Result<Reply> {
+    let token = auth::issue_token(secret, session, ttl)?;
     Reply::json(
         StatusCode::OK,
         &json!({"access_token": token, "token_type": "Bearer", "expires_in": ttl}),
     )
+}
+
+/// The throttling key of the client, from the `spin-client-addr` header Spin sets; none
+/// when the address limit is off.
+pub fn client_address(request: &Request, limits: &LoginLimits) -> Option<String> {
+    if limits.per_address == 0 {
+        return None;
+    }
+    request
+        .header("spin-client-addr")
+        .and_then(logins::address_key)
+}
+
+/// 429 if the name or the address has used up its failures; `Retry-After` is the time
+/// until every window that blocks has ended.
+pub fn refuse_if_throttled(attempts: &Attempts, limits: &LoginLimits) -> Result<()> {
+    let blocked = |failures: i64, limit: u64| limit > 0 && failures as u64 >= limit;
+    let mut wait = None;
+    if blocked(attempts.name.failures, limits.per_username) {
+        wait = wait.max(Some(attempts.name.seconds_left));
+    }
+    if blocked(attempts.address.failures, limits.per_address) {
+        wait = wait.max(Some(attempts.address.seconds_left));
+    }
+    match wait {
+        Some(seconds) => Err(ApiError::TooManyAttempts(seconds.max(1) as u64)),
+        None => Ok(()),
+    }
+}
+
+/// Counts a failed login (or a wrong current password) against the name and, when the
+/// address limit is on, the address.
+pub fn count_failure(
+    db: &Db,
+    name_key: &str,
+    address_key: Option<&str>,
+    limits: &LoginLimits,
+) -> Result<()> {
+    let keys: Vec<&str> = std::iter::once(name_key).chain(address_key).collect();
+    Ok(logins::count_failure(db, &keys, limits.window_seconds)?)
 }

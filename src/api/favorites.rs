@@ -10,26 +10,26 @@ use crate::store;
 use http::StatusCode;
 
 pub fn list(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
-    let user = authorize(request, db, owner)?;
+    let session = authorize(request, db, owner)?;
     let (limit, cursor) =
-        input_unless_user_gone(db, user, input::page(request, CursorKind::Favorites))?;
-    let items = store::favorites::page(db, user, cursor.key(), limit.get() + 1)?;
+        input_unless_user_gone(db, session, input::page(request, CursorKind::Favorites))?;
+    let items = store::favorites::page(db, session, cursor.key(), limit.get() + 1)?;
     let page = Page::from_lookahead(items, limit, CursorKind::Favorites, |f| f.key);
     Reply::json(StatusCode::OK, &page)
 }
 
 pub fn add(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
-    let user = authorize(request, db, owner)?;
-    let pokemon = input_unless_user_gone(db, user, input::one_pokemon(request))?;
-    let favorite = store::favorites::add(db, user, pokemon)?;
-    let location = format!("/api/users/{}/favorites/{}", user.get(), pokemon.get());
+    let session = authorize(request, db, owner)?;
+    let pokemon = input_unless_user_gone(db, session, input::one_pokemon(request))?;
+    let favorite = store::favorites::add(db, session, pokemon)?;
+    let location = format!("/api/users/{}/favorites/{}", owner.get(), pokemon.get());
     Ok(Reply::json(StatusCode::CREATED, &favorite)?.with_header("location", location))
 }
 
 pub fn replace(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
-    let user = authorize(request, db, owner)?;
-    let ids = input_unless_user_gone(db, user, input::pokemon_ids(request))?;
-    let items = store::favorites::replace(db, user, &ids)?;
+    let session = authorize(request, db, owner)?;
+    let ids = input_unless_user_gone(db, session, input::pokemon_ids(request))?;
+    let items = store::favorites::replace(db, session, &ids)?;
     Reply::json(
         StatusCode::OK,
         &Page {
@@ -40,8 +40,8 @@ pub fn replace(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
 }
 
 pub fn remove(request: &Request, db: &Db, owner: UserId, pokemon: PokemonId) -> Result<Reply> {
-    let user = authorize(request, db, owner)?;
-    if !store::favorites::remove(db, user, pokemon)? {
+    let session = authorize(request, db, owner)?;
+    if !store::favorites::remove(db, session, pokemon)? {
         return Err(ApiError::NotFound(format!(
             "Pokémon {} is not a favorite",
             pokemon.get()

@@ -19,10 +19,13 @@ pub fn live() -> Result<Reply> {
 pub fn check(db: &Db) -> Result<Reply> {
     let started = Instant::now();
     let database = match db.schema_version() {
-        Ok(version) if version >= SCHEMA_VERSION => {
+        Ok(version) if version == SCHEMA_VERSION => {
             let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
             Ok(json!({"status": "up", "latency_ms": latency_ms, "schema_version": version}))
         }
+        Ok(version) if version > SCHEMA_VERSION => Err(format!(
+            "schema version {version} is newer than the {SCHEMA_VERSION} this build knows"
+        )),
         Ok(version) => Err(format!(
             "schema version {version} is behind the {SCHEMA_VERSION} this build expects"
         )),
@@ -52,6 +55,7 @@ fn short_reason(err: &crate::db::DbError) -> String {
         DbError::Constraint(_)
         | DbError::Unsupported(_)
         | DbError::SchemaMissing(_)
+        | DbError::SchemaAhead(_)
         | DbError::Other(_) => "database error".into(),
     }
 }

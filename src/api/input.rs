@@ -2,6 +2,8 @@
 //! the page parameters, and the values each body carries. Every failure here is the
 //! client's (400, 413, 415 or 422).
 
+use crate::domain::body::all_valid;
+use crate::domain::credentials::{current_password, new_password};
 use crate::domain::{Body, Cursor, CursorKind, Limit, Password, PokemonId, Username};
 use crate::error::{ApiError, Result};
 use crate::http::Request;
@@ -35,4 +37,17 @@ pub fn one_pokemon(request: &Request) -> Result<PokemonId> {
 /// The body `{"pokemon_ids": […]}`.
 pub fn pokemon_ids(request: &Request) -> Result<Vec<PokemonId>> {
     Ok(body(request)?.pokemon_id_list()?)
+}
+
+/// The password change body `{"current_password", "new_password"}`: the current one
+/// any string (it is only compared), the new one by the password rules and not the
+/// current one again.
+pub fn password_change(request: &Request) -> Result<(Password, Password)> {
+    let body = body(request)?;
+    let (current, new) = all_valid(
+        body.string("current_password").map(current_password),
+        body.string("new_password"),
+    )?;
+    let new = new_password(new, &current)?;
+    Ok((current, new))
 }

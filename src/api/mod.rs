@@ -9,33 +9,36 @@ pub mod pokemon;
 pub mod users;
 
 use crate::db::Db;
-use crate::domain::{Cursor, CursorKind, Limit, UserId};
+use crate::domain::{Cursor, CursorKind, Limit, Session, UserId};
 use crate::error::{ApiError, Result};
 use crate::http::Request;
 use crate::store::{self, StoreError};
 use serde::Serialize;
 
-/// The authenticated user, allowed to act on `owner`'s resources only if it is them.
+/// The authenticated session, allowed to act on `owner`'s resources only if it is
+/// theirs.
 ///
-/// A token for another user is 403, unless the token's own user no longer exists: an
-/// old token of a deleted user is 401 everywhere. That lookup happens only on this
-/// refusal path; on the normal path the route's own query checks the user exists.
-pub fn authorize(request: &Request, db: &Db, owner: UserId) -> Result<UserId> {
-    let user = crate::auth::authenticate(request)?;
-    if user == owner {
-        return Ok(user);
+/// A token for another user is 403, unless the token itself is dead (its user deleted,
+/// or signed out or given a new password since): a dead token is 401 everywhere. That
+/// lookup happens only on this refusal path; on the normal path the route's own query
+/// checks the session.
+pub fn authorize(request: &Request, db: &Db, owner: UserId) -> Result<Session> {
+    let session = crate::auth::authenticate(request)?;
+    if session.user == owner {
+        return Ok(session);
     }
-    if store::users::exists(db, user)? {
+    if store::users::session_is_live(db, session)? {
         Err(ApiError::Forbidden)
     } else {
         Err(StoreError::UserGone.into())
     }
 }
 
-/// `user`'s parsed input, unless it failed to parse and `user` is gone: a dead token
-/// outranks a bad body (401 before 422). The lookup runs only when the input failed.
-pub fn input_unless_user_gone<T>(db: &Db, user: UserId, parsed: Result<T>) -> Result<T> {
-    if parsed.is_err() && !store::users::exists(db, user)? {
+/// The session's parsed input, unless it failed to parse and the session is dead: a dead
+/// token outranks a bad body (401 before 422). The lookup runs only when the input
+/// failed.
+pub fn input_unless_user_gone<T>(db: &Db, session: Session, parsed: Result<T>) -> Result<T> {
+    if parsed.is_err() && !store::users::session_is_live(db, session)? {
         return Err(StoreError::UserGone.into());
     }
     parsed

@@ -12,21 +12,24 @@ use crate::log::warn;
 use spin_sdk::sqlite3::Connection;
 
 /// The `PRAGMA user_version` that `migrations.sql` leaves behind.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The first column of every read (`Db::read`): the file's schema version, read in the
 /// same statement as the data, so the check costs no host call of its own.
 pub const VERSION_COLUMN: &str = "(SELECT user_version FROM pragma_user_version)";
 
-/// The condition of every single-statement write: on a file older than this build the
-/// write changes nothing (and the read that explains why migrates it).
-pub const SCHEMA_IS_CURRENT: &str = "(SELECT user_version FROM pragma_user_version) >= 1";
+/// The condition of every write: on a file older than this build the write changes
+/// nothing (and the read that explains why migrates it); on a file newer than this build
+/// (a rolled-back deploy) it changes nothing either, and the read refuses to go on.
+pub const SCHEMA_IS_CURRENT: &str = "(SELECT user_version FROM pragma_user_version) = 2";
 
 const MIGRATIONS: &str = include_str!("../../migrations.sql");
 
 /// Returns the schema version of the database after migrating it if it was behind.
 pub fn ensure_schema(conn: &Connection) -> Result<i64, DbError> {
     let version = user_version(conn)?;
+    // Current, or newer than this build: nothing to do here (a newer file is refused by
+    // the caller, never migrated "back").
     if version >= SCHEMA_VERSION {
         return Ok(version);
     }
@@ -161,7 +164,7 @@ mod tests {
     #[test]
     fn the_write_condition_names_this_builds_version() {
         assert!(SCHEMA_IS_CURRENT.starts_with(VERSION_COLUMN));
-        assert!(SCHEMA_IS_CURRENT.ends_with(&format!(" >= {SCHEMA_VERSION}")));
+        assert!(SCHEMA_IS_CURRENT.ends_with(&format!(" = {SCHEMA_VERSION}")));
     }
 
     #[test]

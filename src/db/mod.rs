@@ -45,6 +45,9 @@ pub enum DbError {
     /// A table or column the statement names does not exist: the file may be older
     /// than this build (or empty), see [`Db::query`].
     SchemaMissing(String),
+    /// The file's schema is newer than this build (a deploy rolled back): it is never
+    /// written, and no route may read it as if it knew its layout.
+    SchemaAhead(i64),
     /// The file was behind this build and bringing it forward failed (not for a
     /// transient reason: those are [`DbError::Unavailable`]); the text is for the log.
     MigrationFailed(String),
@@ -155,6 +158,10 @@ impl std::fmt::Display for DbError {
             DbError::Constraint(Constraint::Other(why)) => write!(f, "constraint failed: {why}"),
             DbError::Unsupported(why) => write!(f, "unsupported statement: {why}"),
             DbError::SchemaMissing(why) => write!(f, "database error: {why}"),
+            DbError::SchemaAhead(version) => write!(
+                f,
+                "schema version {version} is newer than the {SCHEMA_VERSION} this build knows"
+            ),
             DbError::MigrationFailed(why) => {
                 write!(f, "migration to schema version {SCHEMA_VERSION}: {why}")
             }
@@ -276,7 +283,17 @@ impl Db {
 
     /// Whether this request has seen the schema at the version this build expects.
     fn schema_is_current(&self) -> bool {
-        self.schema_version.get() >= SCHEMA_VERSION
+        self.schema_version.get() == SCHEMA_VERSION
+    }
+
+    /// Records the version a statement showed; says whether the file is behind, and
+    /// refuses a file ahead of this build.
+    fn saw_version(&self, version: i64) -> Result<bool, DbError> {
+        self.schema_version.set(version);
+        if version > SCHEMA_VERSION {
+            return Err(DbError::SchemaAhead(version));
+        }
+        Ok(version < SCHEMA_VERSION)
     }
 
     /// After `err` said a table or column is missing: brings the schema up to date and
@@ -288,7 +305,8 @@ impl Db {
         if !matches!(err, DbError::SchemaMissing(_)) || self.schema_is_current() {
             return Ok(false);
         }
-        Ok(self.schema_version()? >= SCHEMA_VERSION)
+        let version = self.schema_version()?;
+        Ok(!self.saw_version(version)?)
     }
 
     /// Runs one statement on its own (SQLite makes a single statement atomic). If it
@@ -310,14 +328,9 @@ impl Db {
     pub fn read(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
         let mut rows = self.query(sql, params)?;
         let behind = match rows.first().map(|row| row.int(0)).transpose()? {
-            Some(version) => {
-                self.schema_version.set(version);
-                version < SCHEMA_VERSION
-            }
+            Some(version) => self.saw_version(version)?,
             None if !self.schema_is_current() => {
-                let version = migrate::user_version(self.conn()?)?;
-                self.schema_version.set(version);
-                version < SCHEMA_VERSION
+                self.saw_version(migrate::user_version(self.conn()?)?)?
             }
             None => false,
         };

@@ -1,6 +1,16 @@
-//! What a user signs up and signs in with.
+//! What a user signs up and signs in with, and the session a token speaks for.
 
-use super::FieldError;
+use super::{FieldError, UserId};
+
+/// What a valid token proves: who it was issued to, and the user's session version at
+/// the time (the `ver` claim; 0 for a token issued before sessions existed). It speaks
+/// for the user only while the stored version is still that one: logout and a password
+/// change move it on, and every older token is dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    pub user: UserId,
+    pub version: i64,
+}
 
 /// A username: 3–32 characters of `A-Z a-z 0-9 _ . -`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +63,24 @@ impl Password {
     }
 }
 
+/// The `current_password` of a password change: any string, since it is only compared
+/// with the stored hash (a password of another era may break today's rules).
+pub fn current_password(text: &str) -> Password {
+    Password(text.to_string())
+}
+
+/// A new password: the password rules, and not the current one again.
+pub fn new_password(text: &str, current: &Password) -> Result<Password, FieldError> {
+    let new = Password::parse(text).map_err(|err| FieldError::new("new_password", err.message))?;
+    if new == *current {
+        return Err(FieldError::new(
+            "new_password",
+            "must differ from the current password",
+        ));
+    }
+    Ok(new)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +110,16 @@ mod tests {
         assert!(Password::parse("1234567").is_err());
         assert!(Password::parse(&"é".repeat(128)).is_ok());
         assert!(Password::parse(&"é".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn a_new_password_follows_the_rules_and_differs_from_the_current_one() {
+        let current = current_password("x");
+        assert!(new_password("pikachu-pal", &current).is_ok());
+        let short = new_password("short", &current).unwrap_err();
+        assert_eq!(short.field, "new_password");
+        let same = current_password("pikachu-pal");
+        assert!(new_password("pikachu-pal", &same).is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! names the field it was given, so a failure is a [`FieldError`] that the API answers
 //! as `422 validation_failed` with that field in `errors`.
 //!
-//! One file per group: [`ids`] (users, Pokémon), [`credentials`] (username, password),
+//! One file per group: [`ids`] (users, Pokémon), [`credentials`] (username, password, session),
 //! [`paging`] (page size and cursor), [`body`] (a JSON object's fields and the lists in
 //! it). Reading a request into these lives in `api::input`.
 
@@ -13,7 +13,7 @@ pub mod ids;
 pub mod paging;
 
 pub use body::Body;
-pub use credentials::{Password, Username};
+pub use credentials::{Password, Session, Username};
 pub use ids::{PokemonId, UserId};
 pub use paging::{Cursor, CursorKind, Limit};
 

@@ -1,9 +1,12 @@
 //! A user's favorites: listed in the order they were added (the `favorites.id`
 //! autoincrement), added one at a time, replaced as a whole, removed one at a time.
 
-use super::{malformed, user_checks, write_or_explain, Result, StoreError, NOW};
+use super::{
+    malformed, session_params, user_checks, write_or_explain, Result, StoreError, NOW,
+    SESSION_IS_LIVE, SESSION_VERSION,
+};
 use crate::db::{Db, OnUnique, Row, Value, SCHEMA_IS_CURRENT};
-use crate::domain::{PokemonId, UserId, MAX_FAVORITES};
+use crate::domain::{PokemonId, Session, MAX_FAVORITES};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -30,21 +33,25 @@ impl Favorite {
     }
 }
 
-/// Up to `limit` favorites after `after_key`, oldest first, of a user that exists. One
-/// statement: the user's row and their page come from one snapshot, and the
-/// existence check of the authenticated user costs nothing extra.
-pub fn page(db: &Db, user: UserId, after_key: i64, limit: i64) -> Result<Vec<Favorite>> {
+/// Up to `limit` favorites after `after_key`, oldest first, of the session's user. One
+/// statement: the user's row and their page come from one snapshot, and the check that
+/// the session is live costs nothing extra.
+pub fn page(db: &Db, session: Session, after_key: i64, limit: i64) -> Result<Vec<Favorite>> {
+    let [user, version] = session_params(session);
     let rows = db.read(
-        "SELECT (SELECT user_version FROM pragma_user_version),
-                u.id, f.id, f.pokemon_id, p.name, f.added_at
-         FROM users u
-         LEFT JOIN favorites f ON f.user_id = u.id AND f.id > ?2
-         LEFT JOIN pokemon p ON p.id = f.pokemon_id
-         WHERE u.id = ?1
-         ORDER BY f.id
-         LIMIT ?3",
+        &format!(
+            "SELECT (SELECT user_version FROM pragma_user_version),
+                    u.id, f.id, f.pokemon_id, p.name, f.added_at
+             FROM users u
+             LEFT JOIN favorites f ON f.user_id = u.id AND f.id > ?3
+             LEFT JOIN pokemon p ON p.id = f.pokemon_id
+             WHERE u.id = ?1 AND {SESSION_VERSION}
+             ORDER BY f.id
+             LIMIT ?4"
+        ),
         &[
-            Value::Integer(user.get()),
+            user,
+            version,
             Value::Integer(after_key),
             Value::Integer(limit),
         ],
@@ -70,13 +77,14 @@ pub fn page(db: &Db, user: UserId, after_key: i64, limit: i64) -> Result<Vec<Fav
 /// catalog, the list is under the cap, the schema is current) and the `UNIQUE`
 /// constraint decide, atomically, so two requests cannot both pass the cap. Only when
 /// it inserts nothing does a read find out which condition failed.
-pub fn add(db: &Db, user: UserId, pokemon: PokemonId) -> Result<Favorite> {
-    let params = [Value::Integer(user.get()), Value::Integer(pokemon.get())];
+pub fn add(db: &Db, session: Session, pokemon: PokemonId) -> Result<Favorite> {
+    let [user, version] = session_params(session);
+    let params = [user, version, Value::Integer(pokemon.get())];
     let sql = format!(
         "INSERT INTO favorites (user_id, pokemon_id, added_at)
          SELECT u.id, p.id, {NOW}
-         FROM users u JOIN pokemon p ON p.id = ?2
-         WHERE u.id = ?1
+         FROM users u JOIN pokemon p ON p.id = ?3
+         WHERE u.id = ?1 AND {SESSION_VERSION}
            AND (SELECT count(*) FROM favorites WHERE user_id = ?1) < {MAX_FAVORITES}
            AND {SCHEMA_IS_CURRENT}
          RETURNING id, added_at, (SELECT name FROM pokemon WHERE id = pokemon_id)"
@@ -98,11 +106,12 @@ pub fn add(db: &Db, user: UserId, pokemon: PokemonId) -> Result<Favorite> {
     let explain = || {
         let checks = user_checks(
             db,
-            "SELECT (SELECT user_version FROM pragma_user_version),
-                    EXISTS (SELECT 1 FROM users WHERE id = ?1),
-                    EXISTS (SELECT 1 FROM pokemon WHERE id = ?2),
-                    EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?2),
-                    (SELECT count(*) FROM favorites WHERE user_id = ?1)",
+            &format!(
+                "SELECT (SELECT user_version FROM pragma_user_version), {SESSION_IS_LIVE},
+                        EXISTS (SELECT 1 FROM pokemon WHERE id = ?3),
+                        EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3),
+                        (SELECT count(*) FROM favorites WHERE user_id = ?1)"
+            ),
             &params,
         )?;
         let [known, exists, count] = checks[..] else {
@@ -125,22 +134,24 @@ pub fn add(db: &Db, user: UserId, pokemon: PokemonId) -> Result<Favorite> {
 /// Replaces the whole list with `ids`, in that order, and returns the new list.
 /// Unknown ids change nothing ([`StoreError::UnknownPokemon`]).
 ///
-/// The checks that need no lock run first, in one read: the user exists, and which ids
-/// the catalog has (it never changes), with their names. Then one transaction of two
+/// The checks that need no lock run first, in one read: the session is live, and which
+/// ids the catalog has (it never changes), with their names. Then one transaction of two
 /// statements: the old list out (its `added_at` kept for the Pokémon that stay), the new
 /// list in, in the order given.
-pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>> {
-    let user_id = Value::Integer(user.get());
+pub fn replace(db: &Db, session: Session, ids: &[PokemonId]) -> Result<Vec<Favorite>> {
+    let [user_id, version] = session_params(session);
     let id_list = Value::Text(
         serde_json::to_string(&ids.iter().map(|id| id.get()).collect::<Vec<_>>())
             .map_err(|err| malformed(&err.to_string()))?,
     );
     let rows = db.read(
-        "SELECT (SELECT user_version FROM pragma_user_version),
-                EXISTS (SELECT 1 FROM users WHERE id = ?1), j.value, p.name
-         FROM (SELECT 1) LEFT JOIN json_each(?2) j LEFT JOIN pokemon p ON p.id = j.value
-         ORDER BY j.key",
-        &[user_id.clone(), id_list.clone()],
+        &format!(
+            "SELECT (SELECT user_version FROM pragma_user_version), {SESSION_IS_LIVE},
+                    j.value, p.name
+             FROM (SELECT 1) LEFT JOIN json_each(?3) j LEFT JOIN pokemon p ON p.id = j.value
+             ORDER BY j.key"
+        ),
+        &[user_id.clone(), version.clone(), id_list.clone()],
     )?;
     let mut names = BTreeMap::new();
     let mut unknown = Vec::new();
@@ -162,9 +173,9 @@ pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>
     }
     let insert = format!(
         "INSERT INTO favorites (user_id, pokemon_id, added_at)
-         SELECT ?1, j.value, coalesce(json_extract(?3, '$.\"' || j.value || '\"'), {NOW})
-         FROM json_each(?2) j
-         WHERE EXISTS (SELECT 1 FROM users WHERE id = ?1)
+         SELECT ?1, j.value, coalesce(json_extract(?4, '$.\"' || j.value || '\"'), {NOW})
+         FROM json_each(?3) j
+         WHERE {SESSION_IS_LIVE}
          ORDER BY j.key
          RETURNING id, pokemon_id, added_at"
     );
@@ -181,11 +192,12 @@ pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>
             &insert,
             &[
                 user_id.clone(),
+                version.clone(),
                 id_list.clone(),
                 Value::Text(serde_json::Value::Object(added_at).to_string()),
             ],
         )?;
-        // The user was deleted since the read above: nothing may be left behind.
+        // The session ended since the read above: nothing may be left behind.
         if inserted.len() != ids.len() {
             return Err(StoreError::UserGone);
         }
@@ -209,19 +221,22 @@ pub fn replace(db: &Db, user: UserId, ids: &[PokemonId]) -> Result<Vec<Favorite>
 
 /// Removes one favorite: `Ok(false)` if it was not a favorite.
 /// One statement; only when it deletes nothing does a read tell the two apart.
-pub fn remove(db: &Db, user: UserId, pokemon: PokemonId) -> Result<bool> {
-    let params = [Value::Integer(user.get()), Value::Integer(pokemon.get())];
+pub fn remove(db: &Db, session: Session, pokemon: PokemonId) -> Result<bool> {
+    let [user, version] = session_params(session);
+    let params = [user, version, Value::Integer(pokemon.get())];
     let sql = format!(
-        "DELETE FROM favorites WHERE user_id = ?1 AND pokemon_id = ?2 AND {SCHEMA_IS_CURRENT}
+        "DELETE FROM favorites
+         WHERE user_id = ?1 AND pokemon_id = ?3 AND {SESSION_VERSION} AND {SCHEMA_IS_CURRENT}
          RETURNING id"
     );
     let delete = || Ok((!db.query(&sql, &params)?.is_empty()).then_some(true));
     let explain = || {
         let checks = user_checks(
             db,
-            "SELECT (SELECT user_version FROM pragma_user_version),
-                    EXISTS (SELECT 1 FROM users WHERE id = ?1),
-                    EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?2)",
+            &format!(
+                "SELECT (SELECT user_version FROM pragma_user_version), {SESSION_IS_LIVE},
+                        EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3)"
+            ),
             &params,
         )?;
         // Still there: it was added again since, or the file was behind; try again.

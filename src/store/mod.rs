@@ -8,17 +8,20 @@
 //! finds that transaction's beginning and end in one place.
 
 pub mod favorites;
+pub mod logins;
 pub mod pokemon;
 pub mod users;
 
 use crate::db::{Db, DbError, Value};
+use crate::domain::Session;
 
 /// What a unit of store work can answer besides its value: the domain outcomes a
 /// handler turns into a client's error (in `error.rs`, the one place that knows their
 /// statuses), or a database failure.
 #[derive(Debug)]
 pub enum StoreError {
-    /// The acting user's row is gone (deleted since their token was issued).
+    /// The acting user's token no longer speaks for anyone: the user was deleted, or
+    /// signed out everywhere or changed password since the token was issued.
     UserGone,
     /// Another user has this username, in any letter case.
     UsernameTaken,
@@ -51,6 +54,34 @@ fn malformed(what: &str) -> StoreError {
 /// The current time as the API writes it: RFC 3339, UTC, whole seconds.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
 
+/// The text of [`SESSION_VERSION`], for `concat!`.
+macro_rules! session_version {
+    () => {
+        "coalesce((SELECT version FROM sessions WHERE user_id = ?1), 0) = ?2"
+    };
+}
+
+/// The condition, in a statement whose `?1` is the acting user's id and `?2` their
+/// token's session version, that the token is still live: the user's stored session
+/// version is the token's (a user without a row is at 0). Folded into the statement each
+/// route runs anyway, so a revoked token costs no statement to find out.
+const SESSION_VERSION: &str = session_version!();
+
+/// [`SESSION_VERSION`], and the user exists.
+const SESSION_IS_LIVE: &str = concat!(
+    "(EXISTS (SELECT 1 FROM users WHERE id = ?1) AND ",
+    session_version!(),
+    ")"
+);
+
+/// `?1` and `?2` of a statement about the acting user's session.
+fn session_params(session: Session) -> [Value; 2] {
+    [
+        Value::Integer(session.user.get()),
+        Value::Integer(session.version),
+    ]
+}
+
 /// How often a single-statement write is tried before the request gives up.
 const ATTEMPTS: usize = 3;
 
@@ -75,9 +106,9 @@ fn write_or_explain<T>(
 }
 
 /// Runs a read of whole-number checks about the acting user (after the version column:
-/// whether the user exists, then the caller's own checks) and returns the caller's
-/// checks; a user that no longer exists is [`StoreError::UserGone`], whatever else the
-/// read says.
+/// whether their session is live, then the caller's own checks) and returns the
+/// caller's checks; a dead session is [`StoreError::UserGone`], whatever else the read
+/// says.
 fn user_checks(db: &Db, sql: &str, params: &[Value]) -> Result<Vec<i64>> {
     let rows = db.read(sql, params)?;
     let row = rows

@@ -1,8 +1,13 @@
-//! Users: registration, login lookup, profile, deletion.
+//! Users: registration, login lookup, profile, deletion, and their sessions (sign out
+//! everywhere, password change).
 
-use super::{malformed, write_or_explain, Result, StoreError, NOW};
-use crate::db::{Db, OnUnique, Value, SCHEMA_IS_CURRENT};
-use crate::domain::{UserId, Username};
+use super::logins::{attempts_joins, Attempts, ATTEMPTS_COLUMNS, NAME_KEY_OF_U};
+use super::{
+    malformed, session_params, write_or_explain, Result, StoreError, NOW, SESSION_IS_LIVE,
+    SESSION_VERSION,
+};
+use crate::db::{Db, OnUnique, Row, Value, SCHEMA_IS_CURRENT};
+use crate::domain::{Session, UserId, Username};
 use serde::Serialize;
 
 /// A newly registered user, as the API shows it.
@@ -51,31 +56,70 @@ pub fn create(db: &Db, username: &Username, password_hash: &str) -> Result<NewUs
     write_or_explain(insert, || schema_check(db).map(|()| None))
 }
 
-/// The id and password hash of the user called `username` in any letter case. An
-/// unknown name still gets a row (of NULLs), so its read carries the schema version too.
-pub fn login_lookup(db: &Db, username: &str) -> Result<Option<(UserId, String)>> {
-    let rows = db.read(
-        "SELECT (SELECT user_version FROM pragma_user_version), u.id, u.password_hash
-         FROM (SELECT 1) LEFT JOIN users u ON u.username = ?1 COLLATE NOCASE",
-        &[Value::Text(username.to_string())],
-    )?;
-    let Some(row) = rows.first() else {
-        return Ok(None);
-    };
-    let Some(id) = row.opt_int(0)? else {
-        return Ok(None);
-    };
-    Ok(Some((UserId::from_db(id), row.text(1)?.to_string())))
+/// What a login needs to know, read in one statement: the user called `username` in any
+/// letter case (their session, to put its version in the token, and password hash), and
+/// the recent failures of the name and of the client address.
+pub struct LoginState {
+    /// The session a token would speak for, and the password hash to check.
+    pub user: Option<(Session, String)>,
+    pub attempts: Attempts,
 }
 
-/// A user and their favorites count, read in one statement (one snapshot); a user that
-/// is gone still gets a row (of NULLs), so the read carries the schema version.
-pub fn profile(db: &Db, user: UserId) -> Result<Profile> {
+/// The login read. An unknown name still gets a row (of NULLs), so its read carries the
+/// schema version too. `name_key` and `address_key` are the throttling keys
+/// ([`super::logins::name_key`], [`super::logins::address_key`]).
+pub fn login_lookup(
+    db: &Db,
+    username: &str,
+    name_key: &str,
+    address_key: Option<&str>,
+) -> Result<LoginState> {
     let rows = db.read(
-        "SELECT (SELECT user_version FROM pragma_user_version), u.id, u.username, u.created_at,
-                (SELECT count(*) FROM favorites WHERE user_id = u.id)
-         FROM (SELECT 1) LEFT JOIN users u ON u.id = ?1",
-        &[Value::Integer(user.get())],
+        &format!(
+            "SELECT (SELECT user_version FROM pragma_user_version),
+                    u.id, coalesce(s.version, 0), u.password_hash, {ATTEMPTS_COLUMNS}
+             FROM (SELECT 1)
+             LEFT JOIN users u ON u.username = ?1 COLLATE NOCASE
+             LEFT JOIN sessions s ON s.user_id = u.id
+             {}",
+            attempts_joins("?2", "?3")
+        ),
+        &[
+            Value::Text(username.to_string()),
+            Value::Text(name_key.to_string()),
+            address_key.map_or(Value::Null, |key| Value::Text(key.to_string())),
+        ],
+    )?;
+    let row = rows
+        .first()
+        .ok_or_else(|| malformed("the login read gave no row"))?;
+    let user = match row.opt_int(0)? {
+        Some(id) => Some((
+            Session {
+                user: UserId::from_db(id),
+                version: row.int(1)?,
+            },
+            row.text(2)?.to_string(),
+        )),
+        None => None,
+    };
+    Ok(LoginState {
+        user,
+        attempts: Attempts::from_row(row, 3)?,
+    })
+}
+
+/// The session's user and their favorites count, read in one statement (one snapshot);
+/// a dead session still gets a row (of NULLs), so the read carries the schema version.
+pub fn profile(db: &Db, session: Session) -> Result<Profile> {
+    let rows = db.read(
+        &format!(
+            "SELECT (SELECT user_version FROM pragma_user_version),
+                    u.id, u.username, u.created_at,
+                    (SELECT count(*) FROM favorites WHERE user_id = u.id)
+             FROM (SELECT 1) LEFT JOIN users u ON u.id = ?1 AND {SESSION_VERSION}"
+        ),
+        &session_params(session),
     )?;
     let row = rows
         .first()
@@ -89,12 +133,12 @@ pub fn profile(db: &Db, user: UserId) -> Result<Profile> {
     })
 }
 
-/// Whether the user still exists.
-pub fn exists(db: &Db, user: UserId) -> Result<bool> {
+/// Whether the session is live: its user exists and has not signed out or changed
+/// password since the token was issued.
+pub fn session_is_live(db: &Db, session: Session) -> Result<bool> {
     let rows = db.read(
-        "SELECT (SELECT user_version FROM pragma_user_version),
-                EXISTS (SELECT 1 FROM users WHERE id = ?1)",
-        &[Value::Integer(user.get())],
+        &format!("SELECT (SELECT user_version FROM pragma_user_version), {SESSION_IS_LIVE}"),
+        &session_params(session),
     )?;
     let row = rows
         .first()
@@ -102,34 +146,138 @@ pub fn exists(db: &Db, user: UserId) -> Result<bool> {
     Ok(row.int(0)? != 0)
 }
 
-/// Deletes a user and their favorites in one transaction. The favorites are deleted by
-/// an explicit statement, not by `ON DELETE CASCADE`: that needs `PRAGMA foreign_keys`
-/// on the connection, which a libSQL server starts with off.
-pub fn delete(db: &Db, user: UserId) -> Result<()> {
-    let user_id = Value::Integer(user.get());
-    let delete_user =
-        format!("DELETE FROM users WHERE id = ?1 AND {SCHEMA_IS_CURRENT} RETURNING id");
+/// The explanation of a session write that changed nothing: a dead session, or (when
+/// the session is live) a file that was behind and is now migrated, so the write runs
+/// again.
+fn dead_session<T>(db: &Db, session: Session) -> Result<Option<T>> {
+    match session_is_live(db, session)? {
+        true => Ok(None),
+        false => Err(StoreError::UserGone),
+    }
+}
+
+/// Deletes the session's user, their favorites and their session row in one
+/// transaction. The other rows go by explicit statements, not by `ON DELETE CASCADE`:
+/// that needs `PRAGMA foreign_keys` on the connection, which a libSQL server starts with
+/// off.
+pub fn delete(db: &Db, session: Session) -> Result<()> {
+    let params = session_params(session);
+    let user_id = std::slice::from_ref(&params[0]);
+    let delete_user = format!(
+        "DELETE FROM users WHERE id = ?1 AND {SESSION_VERSION} AND {SCHEMA_IS_CURRENT}
+         RETURNING id"
+    );
     let delete = || {
         db.write(|tx| {
-            if tx
-                .query(&delete_user, std::slice::from_ref(&user_id))?
-                .is_empty()
-            {
+            if tx.query(&delete_user, &params)?.is_empty() {
                 return Ok(None);
             }
-            tx.query(
-                "DELETE FROM favorites WHERE user_id = ?1",
-                std::slice::from_ref(&user_id),
-            )?;
+            tx.query("DELETE FROM favorites WHERE user_id = ?1", user_id)?;
+            tx.query("DELETE FROM sessions WHERE user_id = ?1", user_id)?;
             Ok(Some(()))
         })
     };
-    // Nothing deleted: the user is gone, or the file was behind (the read migrates it).
-    let explain = || match exists(db, user)? {
-        true => Ok(None),
-        false => Err(StoreError::UserGone),
+    // Nothing deleted: the session is dead, or the file was behind (the read migrates it).
+    write_or_explain(delete, || dead_session(db, session))
+}
+
+/// Signs the session's user out everywhere: their session version moves on, so every
+/// token issued before (this one included) is dead. One statement, conditioned on the
+/// session being live, so a dead token cannot sign anyone out.
+pub fn sign_out(db: &Db, session: Session) -> Result<()> {
+    let params = session_params(session);
+    let sql = format!(
+        "{NEXT_SESSION} WHERE {SESSION_IS_LIVE} AND {SCHEMA_IS_CURRENT}
+         ON CONFLICT (user_id) DO UPDATE SET version = excluded.version
+         RETURNING version"
+    );
+    let bump = || Ok((!db.query(&sql, &params)?.is_empty()).then_some(()));
+    write_or_explain(bump, || dead_session(db, session))
+}
+
+/// The start of the statement that moves a session to the next version.
+const NEXT_SESSION: &str = "INSERT INTO sessions (user_id, version) SELECT ?1, ?2 + 1";
+
+/// What a password change needs to know: the session's user, with their password hash
+/// and the recent failures of their name and of the client address (a wrong current
+/// password counts as a failed login).
+pub struct PasswordState {
+    pub username: String,
+    pub password_hash: String,
+    pub attempts: Attempts,
+}
+
+/// The password change's read: one statement, `StoreError::UserGone` if the session is
+/// dead.
+pub fn password_lookup(
+    db: &Db,
+    session: Session,
+    address_key: Option<&str>,
+) -> Result<PasswordState> {
+    let [user, version] = session_params(session);
+    let rows = db.read(
+        &format!(
+            "SELECT (SELECT user_version FROM pragma_user_version),
+                    u.username, u.password_hash, {ATTEMPTS_COLUMNS}
+             FROM (SELECT 1)
+             LEFT JOIN users u ON u.id = ?1 AND {SESSION_VERSION}
+             {}",
+            attempts_joins(NAME_KEY_OF_U, "?3")
+        ),
+        &[
+            user,
+            version,
+            address_key.map_or(Value::Null, |key| Value::Text(key.to_string())),
+        ],
+    )?;
+    let row = rows
+        .first()
+        .ok_or_else(|| malformed("the password read gave no row"))?;
+    password_state(row)
+}
+
+fn password_state(row: Row) -> Result<PasswordState> {
+    let username = row.opt_text(0)?.ok_or(StoreError::UserGone)?;
+    Ok(PasswordState {
+        username: username.to_string(),
+        password_hash: row.text(1)?.to_string(),
+        attempts: Attempts::from_row(row, 2)?,
+    })
+}
+
+/// Stores a new password hash and moves the session on, in one transaction: the update
+/// is conditioned on the session being live (under the write lock), so two changes
+/// cannot both win, and the next version is the token's plus one. Returns the new
+/// session, for the fresh token.
+pub fn set_password(db: &Db, session: Session, password_hash: &str) -> Result<Session> {
+    let [user, version] = session_params(session);
+    let params = [user, version, Value::Text(password_hash.to_string())];
+    let update = format!(
+        "UPDATE users SET password_hash = ?3
+         WHERE id = ?1 AND {SESSION_VERSION} AND {SCHEMA_IS_CURRENT}
+         RETURNING id"
+    );
+    let bump = format!(
+        "{NEXT_SESSION} WHERE true
+         ON CONFLICT (user_id) DO UPDATE SET version = excluded.version
+         RETURNING version"
+    );
+    let change = || {
+        db.write(|tx| {
+            if tx.query(&update, &params)?.is_empty() {
+                return Ok(None);
+            }
+            let rows = tx.query(&bump, &params[..2])?;
+            let row = rows
+                .first()
+                .ok_or_else(|| malformed("the session bump gave no row"))?;
+            Ok(Some(Session {
+                user: session.user,
+                version: row.int(0)?,
+            }))
+        })
     };
-    write_or_explain(delete, explain)
+    write_or_explain(change, || dead_session(db, session))
 }
 
 /// Reads the schema version (migrating the file if it is behind), for a write that

@@ -28,7 +28,10 @@ fn health_reports_the_database_up_with_its_schema_version(app: TestApp) {
     let body = assert_json(&response, 200);
     assert_eq!(body["status"], "ok");
     assert_eq!(body["database"]["status"], "up");
-    assert_eq!(body["database"]["schema_version"], 1);
+    assert_eq!(
+        body["database"]["schema_version"],
+        pokefavs::db::SCHEMA_VERSION
+    );
     assert!(body["database"]["latency_ms"]
         .as_f64()
         .is_some_and(|ms| ms >= 0.0));

@@ -10,6 +10,7 @@ use pokefavs_test_host::{host, openapi_check};
 mod helpers;
 mod host_selftest;
 
+mod accounts;
 mod auth;
 mod concurrency;
 mod conventions;
@@ -24,4 +25,5 @@ mod pokemon;
 mod routing;
 mod statements;
 mod transactions;
+mod upgrade;
 mod users;

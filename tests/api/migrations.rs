@@ -6,6 +6,7 @@
 
 use crate::helpers::{dump, store_tests, TestApp, TestUser};
 use crate::host::{temp_db, HostConfig, HostResponse, StoreMode};
+use pokefavs::db::SCHEMA_VERSION;
 use std::path::Path;
 
 fn migrations_sql() -> String {
@@ -80,7 +81,7 @@ fn the_migration_file_runs_twice_as_a_batch_and_the_component_accepts_the_result
 fn a_database_from_before_versioning_is_brought_up_to_date() {
     let app = pre_versioning_app("older");
     let body = app.get("/health", None).json();
-    assert_eq!(body["database"]["schema_version"], 1);
+    assert_eq!(body["database"]["schema_version"], SCHEMA_VERSION);
     assert_eq!(
         app.query_ints("SELECT count(*) FROM pokemon WHERE ?1 = ?1", 0),
         [1025]
@@ -216,6 +217,8 @@ fn every_route_migrates_a_file_whose_version_is_behind_and_answers_as_usual(app:
     let ash = app.user("ash");
     assert_eq!(app.replace_favorites(&ash, &[1, 4, 7]).status, 200);
     let misty = app.user("misty");
+    let gary = app.user("gary");
+    let erika = app.user("erika");
     let other = format!("/api/users/{}", misty.id);
     type Call<'a> = Box<dyn Fn() -> HostResponse + 'a>;
     let cases: Vec<(&str, Call, u16)> = vec![
@@ -256,6 +259,17 @@ fn every_route_migrates_a_file_whose_version_is_behind_and_answers_as_usual(app:
             403,
         ),
         ("delete user", Box::new(|| app.delete_user(&misty)), 204),
+        (
+            "wrong password",
+            Box::new(|| app.change_password(&gary, "not-it-at-all", "new-password")),
+            403,
+        ),
+        (
+            "password",
+            Box::new(|| app.change_password(&gary, &gary.password, "new-password")),
+            200,
+        ),
+        ("logout", Box::new(|| app.logout(&erika.token)), 204),
     ];
     for (name, call, status) in cases {
         set_user_version(&app, 0);
@@ -266,15 +280,15 @@ fn every_route_migrates_a_file_whose_version_is_behind_and_answers_as_usual(app:
             "{name} did not migrate: {:?}",
             response.stats.sql()
         );
-        assert_eq!(user_version(&app), 1, "{name}");
+        assert_eq!(user_version(&app), SCHEMA_VERSION, "{name}");
     }
     // Every row kept, and the writes above applied exactly once.
     assert_eq!(app.favorite_ids_in_db(ash.id), [7, 1]);
     assert_eq!(app.favorite_ids_in_db(misty.id), Vec::<i64>::new());
     assert_eq!(
         app.query_ints("SELECT count(*) FROM users WHERE ?1 = ?1", 0),
-        [2],
-        "ash and brock"
+        [4],
+        "ash, brock, gary and erika"
     );
 }
 
@@ -304,6 +318,12 @@ fn every_route_migrates_an_empty_file_and_answers_as_on_an_empty_database(app: T
         ),
         ("remove", Box::new(|a, u| a.remove_favorite(u, 1)), 401),
         ("delete user", Box::new(|a, u| a.delete_user(u)), 401),
+        ("logout", Box::new(|a, u| a.logout(&u.token)), 401),
+        (
+            "password",
+            Box::new(|a, u| a.change_password(u, &u.password, "new-password")),
+            401,
+        ),
         (
             "search",
             Box::new(|a, _| a.get("/api/pokemon?q=char", None)),
@@ -329,6 +349,6 @@ fn every_route_migrates_an_empty_file_and_answers_as_on_an_empty_database(app: T
             "{name} did not migrate: {:?}",
             response.stats.sql()
         );
-        assert_eq!(user_version(&empty), 1, "{name}");
+        assert_eq!(user_version(&empty), SCHEMA_VERSION, "{name}");
     }
 }

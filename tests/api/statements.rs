@@ -40,23 +40,44 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
     let misty = app.user("misty");
     let base = format!("/api/users/{}", ash.id);
     let profile = read("u.id, u.username, u.created_at");
-    let exists = read("EXISTS (SELECT 1 FROM users WHERE id = ?1)");
+    let live =
+        "(EXISTS (SELECT 1 FROM users WHERE id = ?1) AND coalesce((SELECT version FROM sessions";
+    let exists = read(live);
     let page = read("u.id, f.id");
     let search = read("id, name FROM pokemon");
     let pokemon = read("p.id, p.name FROM (SELECT 1) LEFT JOIN pokemon p");
-    let login = read("u.id, u.password_hash FROM (SELECT 1) LEFT JOIN users u");
-    let replace_check = read("EXISTS (SELECT 1 FROM users WHERE id = ?1), j.value");
-    let remove_check =
-        read("EXISTS (SELECT 1 FROM users WHERE id = ?1), EXISTS (SELECT 1 FROM favorites");
+    let login = read("u.id, coalesce(s.version, 0), u.password_hash, coalesce(n.failures, 0)");
+    let password = read("u.username, u.password_hash, coalesce(n.failures, 0)");
+    let replace_check = read(live);
+    let remove_check = read(live);
+    // A failed login (or a wrong current password) is counted in one transaction that
+    // also clears ended windows.
+    let count_failure = [
+        "BEGIN IMMEDIATE",
+        "DELETE FROM login_failures",
+        "INSERT INTO login_failures",
+        "COMMIT",
+    ];
+    let with_failure = |first: &str| {
+        let mut all = vec![first.to_string()];
+        all.extend(count_failure.iter().map(|s| s.to_string()));
+        all
+    };
+    let failed_login = with_failure(&login);
+    let wrong_password = with_failure(&password);
+    let failed_login: Vec<&str> = failed_login.iter().map(String::as_str).collect();
+    let wrong_password: Vec<&str> = wrong_password.iter().map(String::as_str).collect();
+    let brock = app.user("brock");
     let cases: Vec<(HostResponse, Vec<&str>, usize)> = vec![
         (app.get("/health/live", None), vec![], 0),
-        (app.get("/health", None), vec!["PRAGMA user_version"], 2),
+        // The jwt_secret, the token lifetime and the three login limits.
+        (app.get("/health", None), vec!["PRAGMA user_version"], 5),
         (
-            app.register("brock", "onix-rocks"),
+            app.register("gary", "eevee-rocks"),
             vec!["INSERT INTO users"],
             0,
         ),
-        (app.login("ash", "ash-password"), vec![&login], 2),
+        (app.login("ash", "ash-password"), vec![&login], 5),
         (app.me(&ash.token), vec![&profile], 1),
         (app.get(&base, Some(&ash.token)), vec![&profile], 1),
         (app.add_favorite(&ash, 25), vec!["INSERT INTO favorites"], 1),
@@ -86,7 +107,31 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
         (app.get("/api/pokemon?q=char", None), vec![&search], 0),
         // A miss costs no more than a hit: the read still carries the version.
         (app.get("/api/pokemon/1026", None), vec![&pokemon], 0),
-        (app.login("nobody", "no-password"), vec![&login], 2),
+        (app.login("nobody", "no-password"), failed_login.clone(), 5),
+        // A success after failures clears the name's count: one more statement.
+        (app.login("ash", "wrong-password"), failed_login.clone(), 5),
+        (
+            app.login("ash", "ash-password"),
+            vec![&login, "DELETE FROM login_failures"],
+            5,
+        ),
+        (
+            app.change_password(&brock, "wrong-password", "new-password"),
+            wrong_password,
+            4,
+        ),
+        (
+            app.change_password(&brock, &brock.password, "new-password"),
+            vec![
+                &password,
+                "BEGIN IMMEDIATE",
+                "UPDATE users",
+                "INSERT INTO sessions",
+                "COMMIT",
+            ],
+            6,
+        ),
+        (app.logout(&ash.token), vec!["INSERT INTO sessions"], 1),
         (app.get("/api/pokemon/25", None), vec![&pokemon], 0),
         (
             app.get(&format!("/api/users/{}", misty.id), Some(&ash.token)),
@@ -99,6 +144,7 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
                 "BEGIN IMMEDIATE",
                 "DELETE FROM users",
                 "DELETE FROM favorites",
+                "DELETE FROM sessions",
                 "COMMIT",
             ],
             1,
@@ -111,7 +157,10 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
         // The component's initial memory (build.rs) holds every request but the
         // two that run Argon2id.
         let hashes = expected.iter().any(|s| s.starts_with("INSERT INTO users"))
-            || expected.iter().any(|s| s.contains("password_hash"));
+            || expected.iter().any(|s| s.contains("password_hash"))
+            || expected
+                .iter()
+                .any(|s| s.contains("u.username, u.password_hash"));
         if !hashes {
             assert_eq!(
                 response.stats.memory_grows, 0,
@@ -124,8 +173,7 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
 fn a_write_that_fails_its_check_explains_itself_with_one_read(app: TestApp) {
     let ash = app.user("ash");
     assert_eq!(app.add_favorite(&ash, 25).status, 201);
-    let add_check =
-        read("EXISTS (SELECT 1 FROM users WHERE id = ?1), EXISTS (SELECT 1 FROM pokemon");
+    let add_check = read("(EXISTS (SELECT 1 FROM users WHERE id = ?1) AND coalesce(");
     // A duplicate is refused by the insert's own UNIQUE constraint: no read.
     let duplicate = app.add_favorite(&ash, 25);
     assert_eq!(duplicate.status, 409);

@@ -85,6 +85,16 @@ impl TestApp {
         self.send("POST", "/api/auth/login", None, Some(&body))
     }
 
+    /// A login from another client address (`spin-client-addr`, `host:port`).
+    pub fn login_from(&self, client_addr: &str, username: &str, password: &str) -> HostResponse {
+        let body = request::credentials(username, password);
+        let mut request = request::request("POST", "/api/auth/login", None, Some(&body));
+        request
+            .extensions_mut()
+            .insert(crate::host::ClientAddr(client_addr.to_string()));
+        self.checked("POST", "/api/auth/login", request)
+    }
+
     /// Registers and logs in a user (password `<username>-password`), asserting both
     /// succeed.
     pub fn user(&self, username: &str) -> TestUser {
@@ -162,6 +172,21 @@ impl TestApp {
             &format!("/api/users/{}", user.id),
             Some(&user.token),
             None,
+        )
+    }
+
+    /// `POST /api/auth/logout` with this token.
+    pub fn logout(&self, token: &str) -> HostResponse {
+        self.send("POST", "/api/auth/logout", Some(token), None)
+    }
+
+    /// `PUT /api/users/{id}/password` with the user's token.
+    pub fn change_password(&self, user: &TestUser, current: &str, new: &str) -> HostResponse {
+        self.send(
+            "PUT",
+            &format!("/api/users/{}/password", user.id),
+            Some(&user.token),
+            Some(&json!({ "current_password": current, "new_password": new })),
         )
     }
 

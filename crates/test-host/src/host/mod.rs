@@ -58,6 +58,11 @@ pub const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopq";
 
 /// Where the fake client connects from, as Spin reports it in `spin-client-addr`.
 pub const CLIENT_ADDR: &str = "127.0.0.1:54321";
+
+/// A request extension that makes the fake client connect from another address (Spin
+/// takes `spin-client-addr` from the socket; a header the client sends is overwritten).
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
 /// The origin Spin listens on by default (`spin up`).
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
 
@@ -679,6 +684,10 @@ pub fn spin_request(req: http::Request<Vec<u8>>) -> http::Request<Full<Bytes>> {
         .parse()
         .unwrap_or_else(|e| panic!("request path {path_and_query:?} makes a bad URI: {e}"));
     let path = parts.uri.path().to_string();
+    let client_addr = parts
+        .extensions
+        .get::<ClientAddr>()
+        .map_or(CLIENT_ADDR.to_string(), |addr| addr.0.clone());
 
     let headers = &mut parts.headers;
     let mut set = |name: &'static str, value: &str| {
@@ -692,7 +701,7 @@ pub fn spin_request(req: http::Request<Vec<u8>>) -> http::Request<Full<Bytes>> {
     set("spin-raw-component-route", "/...");
     set("spin-component-route", "");
     set("spin-base-path", "/");
-    set("spin-client-addr", CLIENT_ADDR);
+    set("spin-client-addr", &client_addr);
     // What any real client sends; left alone when the test chose its own.
     if !headers.contains_key(http::header::HOST) {
         headers.insert(

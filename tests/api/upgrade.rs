@@ -1,0 +1,281 @@
+//! Schema upgrades in place: a database written by an earlier schema step, holding
+//! users, favorites and their tokens, served by this build; the landed steps of
+//! `migrations.sql` never edited; a database newer than this build never written.
+
+use crate::helpers::{assert_json, assert_problem, now, sign_token, store_tests, TestApp};
+use crate::host::{HostConfig, HostResponse, StoreMode, TEST_JWT_SECRET};
+use pokefavs::db::SCHEMA_VERSION;
+use serde_json::json;
+use std::path::Path;
+
+fn migrations_sql() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations.sql"))
+        .expect("migrations.sql")
+}
+
+/// The steps of `migrations.sql`: each ends with its `PRAGMA user_version = N;`.
+fn steps(script: &str) -> Vec<(i64, String)> {
+    let mut steps = Vec::new();
+    let mut rest = script;
+    // The statement, at the start of a line (the file's header mentions it in a comment).
+    while let Some(at) = rest.find("\nPRAGMA user_version = ").map(|at| at + 1) {
+        let end = at + rest[at..].find(';').expect("a ; after the PRAGMA") + 1;
+        let version = rest[at + "PRAGMA user_version = ".len()..end - 1]
+            .trim()
+            .parse()
+            .expect("a version number");
+        steps.push((version, rest[..end].to_string()));
+        rest = &rest[end..];
+    }
+    steps
+}
+
+/// SHA-256 of each step that has landed on main, as it landed. A landed step is never
+/// edited (a database out there was built by it): a change goes into a new step.
+const LANDED: [(i64, &str); 2] = [
+    (
+        1,
+        "0c15d80812f818bf9277ec5f9136f21fdd2528f8f7847f25b4252c4c20b2be43",
+    ),
+    (
+        2,
+        "83d195eb921787518f1756b168dc085ffc9939adc62da2b4529931a018bc2f21",
+    ),
+];
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn landed_schema_steps_are_never_edited_and_the_last_is_this_builds_version() {
+    let steps = steps(&migrations_sql());
+    for (version, hash) in LANDED {
+        let (_, text) = steps
+            .iter()
+            .find(|(v, _)| *v == version)
+            .unwrap_or_else(|| panic!("step {version} is gone"));
+        let got = hex(&hmac_sha256::Hash::hash(text.as_bytes()));
+        assert_eq!(got, hash, "step {version} of migrations.sql was edited");
+    }
+    let versions: Vec<i64> = steps.iter().map(|(v, _)| *v).collect();
+    let expected: Vec<i64> = (1..=SCHEMA_VERSION).collect();
+    assert_eq!(versions, expected, "one step per version, in order");
+}
+
+/// A database file as schema version 1 left it, written by v1's own `migrations.sql`
+/// (the first step of today's file, unedited): two users, one with three favorites
+/// added in a known order at known times. Returns the token v1 would have issued to
+/// ash (no `ver` claim) and ash's id.
+fn write_v1_file(path: &Path) -> (String, i64) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let v1 = &steps(&migrations_sql())[0].1;
+    conn.execute_batch(v1).unwrap();
+    let hash =
+        pokefavs::auth::hash_password(&pokefavs::domain::Password::parse("pikachu-pal").unwrap())
+            .unwrap();
+    conn.execute(
+        "INSERT INTO users (username, password_hash, created_at)
+         VALUES ('misty', 'not-a-real-hash', '2025-12-31T23:59:59Z'),
+                ('Ash', ?1, '2026-01-02T03:04:05Z')",
+        [&hash],
+    )
+    .unwrap();
+    let ash: i64 = conn
+        .query_row("SELECT id FROM users WHERE username = 'Ash'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    for (pokemon, added_at) in [
+        (150, "2026-01-03T00:00:01Z"),
+        (25, "2026-01-01T00:00:02Z"),
+        (1, "2026-01-05T00:00:03Z"),
+    ] {
+        conn.execute(
+            "INSERT INTO favorites (user_id, pokemon_id, added_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![ash, pokemon, added_at],
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+            .unwrap(),
+        1
+    );
+    drop(conn);
+    let token = sign_token(
+        TEST_JWT_SECRET.as_bytes(),
+        &json!({"alg": "HS256", "typ": "JWT"}),
+        &json!({"sub": ash.to_string(), "iss": "pokefavs", "iat": now(), "exp": now() + 600}),
+    );
+    (token, ash)
+}
+
+/// The v1 tables' rows, as text.
+fn v1_rows(path: &Path) -> String {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut out = String::new();
+    for sql in [
+        "SELECT id, username, password_hash, created_at FROM users ORDER BY id",
+        "SELECT id, user_id, pokemon_id, added_at FROM favorites ORDER BY id",
+        "SELECT count(*), sum(id), group_concat(name) FROM pokemon",
+    ] {
+        let mut statement = conn.prepare(sql).unwrap();
+        let columns = statement.column_count();
+        let rows = statement
+            .query_map([], |row| {
+                (0..columns)
+                    .map(|i| {
+                        row.get::<_, rusqlite::types::Value>(i)
+                            .map(|v| format!("{v:?}"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap();
+        for row in rows {
+            out.push_str(&row.unwrap().join("|"));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// What a client of v1 sees after the upgrade: the same list, the same token.
+fn assert_served_as_before(app: &TestApp, token: &str, ash: i64) {
+    let health = assert_json(&app.get("/health", None), 200);
+    assert_eq!(health["database"]["schema_version"], SCHEMA_VERSION);
+    let list = assert_json(
+        &app.get(&format!("/api/users/{ash}/favorites"), Some(token)),
+        200,
+    );
+    let items: Vec<(i64, String)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["pokemon_id"].as_i64().unwrap(),
+                f["added_at"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            (150, "2026-01-03T00:00:01Z".to_string()),
+            (25, "2026-01-01T00:00:02Z".to_string()),
+            (1, "2026-01-05T00:00:03Z".to_string()),
+        ],
+        "order and added_at kept"
+    );
+    let me = assert_json(&app.me(token), 200);
+    assert_eq!(me["created_at"], "2026-01-02T03:04:05Z");
+    assert_eq!(me["favorites_count"], 3);
+    // The v1 password still logs in (in any letter case of the name), and v2 works.
+    let login = assert_json(&app.login("ash", "pikachu-pal"), 200);
+    let fresh = login["access_token"].as_str().unwrap();
+    assert_eq!(app.logout(fresh).status, 204);
+    assert_problem(&app.me(token), 401, "unauthorized");
+}
+
+#[test]
+fn a_v1_database_is_brought_forward_by_the_first_request_keeping_every_row() {
+    for mode in [StoreMode::Local, StoreMode::Libsql] {
+        let app = TestApp::new(mode);
+        let (token, ash) = write_v1_file(app.db_path());
+        let before = v1_rows(app.db_path());
+        // The first request is a v1 client's, with its v1 token.
+        let first = app.get(&format!("/api/users/{ash}/favorites"), Some(&token));
+        assert_eq!(first.status, 200, "{}", first.text());
+        assert_eq!(v1_rows(app.db_path()), before, "{mode:?}: every row kept");
+        assert_served_as_before(&app, &token, ash);
+    }
+}
+
+#[test]
+fn migrations_sql_run_twice_brings_a_v1_database_forward_too() {
+    // `spin up --sqlite @migrations.sql`, at two starts in a row.
+    for mode in [StoreMode::Local, StoreMode::Libsql] {
+        let path = crate::host::temp_db("v1-batch");
+        let (token, ash) = write_v1_file(&path);
+        let before = v1_rows(&path);
+        let start = |path: &crate::host::TempDb| {
+            let mut cfg = HostConfig::new(path);
+            cfg.startup_sql = Some(migrations_sql());
+            if mode == StoreMode::Libsql {
+                cfg = cfg.libsql();
+            }
+            TestApp::with(mode, |_| cfg)
+        };
+        let first = start(&path);
+        drop(first);
+        let app = start(&path);
+        assert_eq!(v1_rows(&path), before, "{mode:?}: every row kept");
+        let health = app.get("/health", None);
+        assert!(
+            !health.stats.sql().iter().any(|s| s.starts_with("CREATE")),
+            "already current: no migration by the component"
+        );
+        assert_served_as_before(&app, &token, ash);
+    }
+}
+
+store_tests!(a_database_newer_than_this_build_is_never_written);
+
+fn a_database_newer_than_this_build_is_never_written(app: TestApp) {
+    let ash = app.user("ash");
+    let misty = app.user("misty");
+    assert_eq!(app.replace_favorites(&ash, &[1, 4, 7]).status, 200);
+    {
+        let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+    }
+    let bytes = std::fs::read(app.db_path()).unwrap();
+    let health = app.get("/health", None);
+    assert_eq!(health.status, 503);
+    let error = health.json()["database"]["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("newer than"), "{error}");
+    let base = format!("/api/users/{}", ash.id);
+    let calls: Vec<(&str, HostResponse)> = vec![
+        ("register", app.register("brock", "onix-rocks")),
+        ("login", app.login("ash", &ash.password)),
+        ("me", app.me(&ash.token)),
+        ("list", app.favorites(&ash)),
+        ("add", app.add_favorite(&ash, 25)),
+        ("replace", app.replace_favorites(&ash, &[25])),
+        ("remove", app.remove_favorite(&ash, 1)),
+        (
+            "other user",
+            app.get(&format!("/api/users/{}", misty.id), Some(&ash.token)),
+        ),
+        (
+            "password",
+            app.change_password(&ash, &ash.password, "new-password"),
+        ),
+        (
+            "wrong password",
+            app.change_password(&ash, "not-it", "new-password"),
+        ),
+        ("logout", app.logout(&ash.token)),
+        ("delete", app.send("DELETE", &base, Some(&ash.token), None)),
+        ("search", app.get("/api/pokemon?q=zzz", None)),
+        ("pokemon", app.get("/api/pokemon/25", None)),
+    ];
+    for (name, response) in calls {
+        assert_problem(&response, 503, "database_unavailable");
+        assert!(response.header("retry-after").is_some(), "{name}");
+        assert!(
+            !response.stats.sql().iter().any(|s| s.starts_with("CREATE")),
+            "{name} must not migrate a newer file"
+        );
+    }
+    assert_eq!(
+        std::fs::read(app.db_path()).unwrap(),
+        bytes,
+        "the file is byte-for-byte what it was"
+    );
+}
