@@ -2,17 +2,17 @@
 //! can ask "does this response break the document?" for any request it made.
 //!
 //! [`validate_response`] finds the operation a request hit, the response documented for
-//! the status, and checks the media type, the documented headers and the body. Bodies
-//! are checked by [`validate_schema`], a small JSON Schema 2020-12 validator that knows
-//! exactly the keywords the document uses: `type` (a name or an array of names),
-//! `properties`, `required`, `additionalProperties` (a boolean), `items`, `enum`,
-//! `const`, `minimum`, `maximum`, `minLength`, `maxLength` (counted in Unicode scalar
-//! values), `minItems`, `maxItems`, `uniqueItems`, `pattern`, `format` (`date-time`,
-//! `int64`, `int32`), `$ref` (local, with sibling keywords applied too, as 2020-12 does),
-//! `oneOf`, `anyOf`, and the annotations `description`, `default` and `examples`.
-//! Any other keyword, an unknown `format`, or a `pattern` outside the tiny anchored
-//! subset that [`Pattern`] understands is an error, never silently ignored: the document
-//! cannot drift past what this module checks.
+//! the status, and checks the media type, the documented headers and the body: that much
+//! is OpenAPI, and lives here, as does following `$ref`s from response, parameter and
+//! header objects into `components`. Whether a value fits a schema is JSON Schema
+//! (draft 2020-12), and [`validate_schema`] leaves it to the `jsonschema` crate, with
+//! formats asserted and an unknown format an error. OpenAPI's own integer formats
+//! (`int32`, `int64`) become the bounds they stand for before a schema is compiled.
+//!
+//! A keyword `jsonschema` does not know would be ignored silently, so the document may
+//! use only the keywords of [`KNOWN_KEYWORDS`]: the crate's draft 2020-12 keywords and
+//! three annotations. The tests hold the document to that, so it cannot drift past what
+//! is checked.
 //!
 //! Besides its operations, the document states two rules in `info.description` that
 //! OpenAPI cannot attach to an operation, and [`validate_response`] checks them too:
@@ -22,39 +22,29 @@
 //! methods it lists. A path whose parameters break their schemas (`/api/users/abc`)
 //! names no resource, so it must get 404 whatever the method.
 
-use serde_json::{Number, Value};
-use std::cmp::Ordering;
+use jsonschema::{Draft, Validator};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The operation keys of an OpenAPI path item, in the order they are reported.
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-/// The schema keywords this validator understands.
-const KEYWORDS: [&str; 22] = [
-    "$ref",
-    "type",
-    "properties",
-    "required",
-    "additionalProperties",
-    "items",
-    "enum",
-    "const",
-    "minimum",
-    "maximum",
-    "minLength",
-    "maxLength",
-    "minItems",
-    "maxItems",
-    "uniqueItems",
-    "pattern",
-    "format",
-    "oneOf",
-    "anyOf",
-    "description",
-    "default",
-    "examples",
+/// The annotations the document may use besides the keywords `jsonschema` implements
+/// for draft 2020-12: they assert nothing, by the specification.
+pub const ANNOTATIONS: [&str; 3] = ["description", "default", "examples"];
+
+/// OpenAPI's integer formats, with the bounds they stand for: JSON Schema knows no
+/// integer formats (its `format` applies to strings), so these become `minimum`/`maximum`.
+const INTEGER_FORMATS: [(&str, i64, i64); 2] = [
+    ("int32", i32::MIN as i64, i32::MAX as i64),
+    ("int64", i64::MIN, i64::MAX),
 ];
+
+/// Keys under which a schema holds data rather than subschemas.
+const DATA_KEYWORDS: [&str; 4] = ["enum", "const", "default", "examples"];
 
 /// How deep `$ref`s and nested schemas may go before the document is deemed cyclic.
 const MAX_DEPTH: usize = 64;
@@ -201,9 +191,106 @@ pub fn validate_response<N: AsRef<str>, V: AsRef<str>>(
 }
 
 /// Validates `value` against `schema` (which may `$ref` into `doc`). The error names
-/// where in the value it failed, as `$.items[0].name`.
+/// where in the value each failure is, as a JSON pointer (`/items/0/name`).
 pub fn validate_schema(doc: &Value, schema: &Value, value: &Value) -> Result<(), String> {
-    Validator { doc }.check(schema, value, "$", 0)
+    let validator = validator(doc, schema)?;
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|error| format!("at {:?}: {error}", error.instance_path().as_str()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
+/// Whether `keyword` may appear in one of the document's schemas: `jsonschema` asserts it
+/// under draft 2020-12, or it is one of the [`ANNOTATIONS`].
+pub fn is_known_keyword(keyword: &str) -> bool {
+    Draft::Draft202012.is_known_keyword(keyword) || ANNOTATIONS.contains(&keyword)
+}
+
+/// Whether a `format` of this name is checked: by `jsonschema` or, for OpenAPI's integer
+/// formats, as bounds.
+pub fn is_known_format(name: &str) -> bool {
+    INTEGER_FORMATS.iter().any(|(known, _, _)| *known == name)
+        || jsonschema::options().is_known_format(Draft::Draft202012, name)
+}
+
+/// A compiled validator for `schema` within `doc`. Compiling is far slower than
+/// validating and every test checks the same few schemas, so validators are kept, per
+/// schema and document.
+fn validator(doc: &Value, schema: &Value) -> Result<Arc<Validator>, String> {
+    type Compiled = HashMap<String, Vec<(Value, Arc<Validator>)>>;
+    static COMPILED: OnceLock<Mutex<Compiled>> = OnceLock::new();
+    let key = schema.to_string();
+    let compiled = COMPILED.get_or_init(Default::default);
+    if let Some(found) = compiled
+        .lock()
+        .expect("the validator cache")
+        .get(&key)
+        .and_then(|entries| entries.iter().find(|(d, _)| d == doc))
+    {
+        return Ok(Arc::clone(&found.1));
+    }
+    let validator = Arc::new(compile(doc, schema)?);
+    compiled
+        .lock()
+        .expect("the validator cache")
+        .entry(key)
+        .or_default()
+        .push((doc.clone(), Arc::clone(&validator)));
+    Ok(validator)
+}
+
+/// Compiles `schema` with `doc` as its root resource, so that its `$ref`s (`#/components/
+/// ...`) resolve into the document: the root is the document itself, whose OpenAPI keys
+/// are no JSON Schema keywords, with `schema` under `$defs` and a `$ref` to it.
+fn compile(doc: &Value, schema: &Value) -> Result<Validator, String> {
+    let mut root = doc.clone();
+    let fields = root
+        .as_object_mut()
+        .ok_or("the document is not a JSON object")?;
+    fields.insert("$defs".into(), serde_json::json!({ "checked": schema }));
+    fields.insert("$ref".into(), "#/$defs/checked".into());
+    with_integer_bounds(&mut root);
+    jsonschema::options()
+        .with_draft(Draft::Draft202012)
+        .should_validate_formats(true)
+        .should_ignore_unknown_formats(false)
+        .build(&root)
+        .map_err(|err| format!("the schema {schema} does not compile: {err}"))
+}
+
+/// Replaces each `format: int32`/`int64` under `node` by the bounds it stands for (as an
+/// `allOf` branch, so that bounds of the schema's own still apply).
+fn with_integer_bounds(node: &mut Value) {
+    match node {
+        Value::Object(fields) => {
+            let bounds = fields
+                .get("format")
+                .and_then(Value::as_str)
+                .and_then(|name| INTEGER_FORMATS.iter().find(|(known, _, _)| *known == name));
+            if let Some((_, min, max)) = bounds {
+                let branch = serde_json::json!({ "minimum": min, "maximum": max });
+                fields.remove("format");
+                match fields.get_mut("allOf").and_then(Value::as_array_mut) {
+                    Some(branches) => branches.push(branch),
+                    None => {
+                        fields.insert("allOf".into(), Value::Array(vec![branch]));
+                    }
+                }
+            }
+            for (key, child) in fields.iter_mut() {
+                if !DATA_KEYWORDS.contains(&key.as_str()) {
+                    with_integer_bounds(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(with_integer_bounds),
+        _ => {}
+    }
 }
 
 /// Follows `$ref`s from `node` until it is not a reference (for response, parameter
@@ -411,597 +498,6 @@ fn preview(body: &[u8]) -> String {
     shown
 }
 
-/// The schema validator: `doc` is where `$ref`s point into.
-struct Validator<'d> {
-    doc: &'d Value,
-}
-
-impl Validator<'_> {
-    fn check(&self, schema: &Value, value: &Value, at: &str, depth: usize) -> Result<(), String> {
-        if depth > MAX_DEPTH {
-            return Err(format!(
-                "{at}: schemas nest deeper than {MAX_DEPTH} (a $ref cycle?)"
-            ));
-        }
-        let keywords = match schema {
-            Value::Bool(true) => return Ok(()),
-            Value::Bool(false) => return Err(format!("{at}: no value is allowed here")),
-            Value::Object(keywords) => keywords,
-            other => return Err(format!("{at}: the schema {other} is not an object")),
-        };
-        for key in keywords.keys() {
-            if key == "nullable" {
-                return Err(format!(
-                    "{at}: `nullable` is OpenAPI 3.0; 3.1 says \"type\": [\"…\", \"null\"]"
-                ));
-            }
-            if !KEYWORDS.contains(&key.as_str()) {
-                return Err(format!("{at}: unsupported schema keyword `{key}`"));
-            }
-        }
-        let keyword = |name: &str| keywords.get(name);
-
-        if let Some(reference) = keyword("$ref") {
-            let target = pointer(self.doc, reference)?;
-            self.check(target, value, at, depth + 1)?;
-        }
-        if let Some(types) = keyword("type") {
-            let names: Vec<&str> = match types {
-                Value::String(name) => vec![name.as_str()],
-                Value::Array(names) => names
-                    .iter()
-                    .map(|n| n.as_str().ok_or_else(|| format!("{at}: bad type {n}")))
-                    .collect::<Result<_, _>>()?,
-                other => return Err(format!("{at}: `type` {other} is neither a name nor a list")),
-            };
-            let mut any = false;
-            for name in &names {
-                any |= has_type(value, name).map_err(|err| format!("{at}: {err}"))?;
-            }
-            if !any {
-                return Err(format!(
-                    "{at}: expected {}, got {} {value}",
-                    names.join(" or "),
-                    type_name(value)
-                ));
-            }
-        }
-        if let Some(allowed) = keyword("enum") {
-            let allowed = allowed
-                .as_array()
-                .ok_or_else(|| format!("{at}: `enum` is not an array"))?;
-            if !allowed.iter().any(|a| json_equal(a, value)) {
-                return Err(format!(
-                    "{at}: {value} is not one of {}",
-                    Value::from(allowed.clone())
-                ));
-            }
-        }
-        if let Some(constant) = keyword("const") {
-            if !json_equal(constant, value) {
-                return Err(format!("{at}: expected {constant}, got {value}"));
-            }
-        }
-        self.check_number(keywords, value, at)?;
-        self.check_string(keywords, value, at)?;
-        self.check_array(keywords, value, at, depth)?;
-        self.check_object(keywords, value, at, depth)?;
-
-        if let Some(branches) = keyword("oneOf") {
-            let branches = branches
-                .as_array()
-                .ok_or_else(|| format!("{at}: `oneOf` is not an array"))?;
-            let mut failures = Vec::new();
-            for (i, branch) in branches.iter().enumerate() {
-                if let Err(err) = self.check(branch, value, at, depth + 1) {
-                    failures.push(format!("[{i}] {err}"));
-                }
-            }
-            let passed = branches.len() - failures.len();
-            if passed != 1 {
-                return Err(format!(
-                    "{at}: matches {passed} of the {} oneOf schemas, expected exactly one ({})",
-                    branches.len(),
-                    failures.join("; ")
-                ));
-            }
-        }
-        if let Some(branches) = keyword("anyOf") {
-            let branches = branches
-                .as_array()
-                .ok_or_else(|| format!("{at}: `anyOf` is not an array"))?;
-            let mut failures = Vec::new();
-            for (i, branch) in branches.iter().enumerate() {
-                match self.check(branch, value, at, depth + 1) {
-                    Ok(()) => return Ok(()),
-                    Err(err) => failures.push(format!("[{i}] {err}")),
-                }
-            }
-            return Err(format!(
-                "{at}: matches none of the anyOf schemas ({})",
-                failures.join("; ")
-            ));
-        }
-        Ok(())
-    }
-
-    fn check_number(
-        &self,
-        keywords: &serde_json::Map<String, Value>,
-        value: &Value,
-        at: &str,
-    ) -> Result<(), String> {
-        for (name, too_far) in [("minimum", Ordering::Less), ("maximum", Ordering::Greater)] {
-            let Some(bound) = keywords.get(name) else {
-                continue;
-            };
-            let bound = bound
-                .as_number()
-                .ok_or_else(|| format!("{at}: `{name}` is not a number"))?;
-            if let Value::Number(n) = value {
-                if compare(n, bound) == Some(too_far) {
-                    return Err(format!("{at}: {n} is beyond the {name} {bound}"));
-                }
-            }
-        }
-        if let Some(format) = keywords.get("format") {
-            let format = format
-                .as_str()
-                .ok_or_else(|| format!("{at}: `format` is not a string"))?;
-            let range = match format {
-                "int64" => i128::from(i64::MIN)..=i128::from(i64::MAX),
-                "int32" => i128::from(i32::MIN)..=i128::from(i32::MAX),
-                "date-time" => return Ok(()),
-                other => return Err(format!("{at}: unsupported format {other:?}")),
-            };
-            if let Value::Number(n) = value {
-                if !exact_integer(n).is_some_and(|i| range.contains(&i)) {
-                    return Err(format!("{at}: {n} is not an {format}"));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn check_string(
-        &self,
-        keywords: &serde_json::Map<String, Value>,
-        value: &Value,
-        at: &str,
-    ) -> Result<(), String> {
-        // Compiled whatever the value, so an unsupported pattern fails every time.
-        let pattern = match keywords.get("pattern") {
-            Some(Value::String(source)) => {
-                Some(Pattern::compile(source).map_err(|err| format!("{at}: {err}"))?)
-            }
-            Some(other) => return Err(format!("{at}: `pattern` {other} is not a string")),
-            None => None,
-        };
-        let Value::String(text) = value else {
-            return Ok(());
-        };
-        let length = text.chars().count() as u64;
-        for (name, too_far) in [
-            ("minLength", Ordering::Less),
-            ("maxLength", Ordering::Greater),
-        ] {
-            if let Some(bound) = keywords.get(name) {
-                let bound = bound
-                    .as_u64()
-                    .ok_or_else(|| format!("{at}: `{name}` is not a count"))?;
-                if length.cmp(&bound) == too_far {
-                    return Err(format!(
-                        "{at}: {length} characters is beyond the {name} {bound}"
-                    ));
-                }
-            }
-        }
-        if let Some(pattern) = pattern {
-            if !pattern.matches(text) {
-                return Err(format!("{at}: {text:?} does not match {}", pattern.source));
-            }
-        }
-        if keywords.get("format").and_then(Value::as_str) == Some("date-time")
-            && !is_date_time(text)
-        {
-            return Err(format!("{at}: {text:?} is not an RFC 3339 date-time"));
-        }
-        Ok(())
-    }
-
-    fn check_array(
-        &self,
-        keywords: &serde_json::Map<String, Value>,
-        value: &Value,
-        at: &str,
-        depth: usize,
-    ) -> Result<(), String> {
-        let count = |name: &str| {
-            keywords
-                .get(name)
-                .map(|bound| {
-                    bound
-                        .as_u64()
-                        .ok_or_else(|| format!("{at}: `{name}` is not a count"))
-                })
-                .transpose()
-        };
-        let (min, max) = (count("minItems")?, count("maxItems")?);
-        let unique = match keywords.get("uniqueItems") {
-            Some(Value::Bool(unique)) => *unique,
-            Some(other) => return Err(format!("{at}: `uniqueItems` {other} is not a boolean")),
-            None => false,
-        };
-        let Value::Array(items) = value else {
-            return Ok(());
-        };
-        let length = items.len() as u64;
-        if let Some(min) = min {
-            if length < min {
-                return Err(format!("{at}: {length} items, fewer than minItems {min}"));
-            }
-        }
-        if let Some(max) = max {
-            if length > max {
-                return Err(format!("{at}: {length} items, more than maxItems {max}"));
-            }
-        }
-        if unique {
-            for (i, a) in items.iter().enumerate() {
-                if let Some(j) = items[i + 1..].iter().position(|b| json_equal(a, b)) {
-                    return Err(format!("{at}: items {i} and {} are equal ({a})", i + 1 + j));
-                }
-            }
-        }
-        if let Some(schema) = keywords.get("items") {
-            for (i, item) in items.iter().enumerate() {
-                self.check(schema, item, &format!("{at}[{i}]"), depth + 1)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn check_object(
-        &self,
-        keywords: &serde_json::Map<String, Value>,
-        value: &Value,
-        at: &str,
-        depth: usize,
-    ) -> Result<(), String> {
-        let properties = match keywords.get("properties") {
-            Some(Value::Object(properties)) => Some(properties),
-            Some(other) => return Err(format!("{at}: `properties` {other} is not an object")),
-            None => None,
-        };
-        let closed = match keywords.get("additionalProperties") {
-            Some(Value::Bool(allowed)) => !allowed,
-            Some(_) => {
-                return Err(format!(
-                    "{at}: only a boolean `additionalProperties` is supported"
-                ))
-            }
-            None => false,
-        };
-        let Value::Object(object) = value else {
-            return Ok(());
-        };
-        if let Some(required) = keywords.get("required") {
-            let required = required
-                .as_array()
-                .ok_or_else(|| format!("{at}: `required` is not an array"))?;
-            for name in required {
-                let name = name
-                    .as_str()
-                    .ok_or_else(|| format!("{at}: `required` lists {name}"))?;
-                if !object.contains_key(name) {
-                    return Err(format!("{at}: the required property `{name}` is missing"));
-                }
-            }
-        }
-        if let Some(properties) = properties {
-            for (name, schema) in properties {
-                if let Some(property) = object.get(name) {
-                    self.check(schema, property, &format!("{at}.{name}"), depth + 1)?;
-                }
-            }
-        }
-        if closed {
-            if let Some(extra) = object
-                .keys()
-                .find(|name| !properties.is_some_and(|p| p.contains_key(*name)))
-            {
-                return Err(format!("{at}: unexpected property `{extra}`"));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Whether `value` is of the JSON Schema type `name` (`1.0` is an integer, as in 2020-12).
-fn has_type(value: &Value, name: &str) -> Result<bool, String> {
-    Ok(match name {
-        "null" => value.is_null(),
-        "boolean" => value.is_boolean(),
-        "object" => value.is_object(),
-        "array" => value.is_array(),
-        "string" => value.is_string(),
-        "number" => value.is_number(),
-        "integer" => value.as_number().is_some_and(is_integer),
-        other => return Err(format!("unknown type {other:?}")),
-    })
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if is_integer(n) => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-fn is_integer(n: &Number) -> bool {
-    n.is_i64()
-        || n.is_u64()
-        || n.as_f64()
-            .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
-}
-
-/// The value of an integral JSON number (`25`, `25.0`), exactly.
-fn exact_integer(n: &Number) -> Option<i128> {
-    n.as_i64()
-        .map(i128::from)
-        .or_else(|| n.as_u64().map(i128::from))
-        .or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 1e30)
-                .map(|f| f as i128)
-        })
-}
-
-/// Compares two JSON numbers exactly when both are integers, as floats otherwise.
-fn compare(a: &Number, b: &Number) -> Option<Ordering> {
-    match (exact_integer(a), exact_integer(b)) {
-        (Some(a), Some(b)) => Some(a.cmp(&b)),
-        _ => a.as_f64()?.partial_cmp(&b.as_f64()?),
-    }
-}
-
-/// JSON equality as JSON Schema defines it: numbers by value (`1` equals `1.0`).
-fn json_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(a), Value::Number(b)) => compare(a, b) == Some(Ordering::Equal),
-        (Value::Array(a), Value::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| json_equal(a, b))
-        }
-        (Value::Object(a), Value::Object(b)) => {
-            a.len() == b.len()
-                && a.iter()
-                    .all(|(key, a)| b.get(key).is_some_and(|b| json_equal(a, b)))
-        }
-        _ => a == b,
-    }
-}
-
-/// An RFC 3339 `date-time`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, with real calendar
-/// days (leap years included) and a leap second allowed.
-fn is_date_time(text: &str) -> bool {
-    let number = |from: usize, to: usize| -> Option<u32> {
-        let digits = text.get(from..to)?;
-        digits
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| digits.parse().ok())?
-    };
-    let at = |i: usize, allowed: &[u8]| text.as_bytes().get(i).is_some_and(|b| allowed.contains(b));
-    let fields = (|| {
-        let fields = [
-            number(0, 4)?,
-            number(5, 7)?,
-            number(8, 10)?,
-            number(11, 13)?,
-            number(14, 16)?,
-            number(17, 19)?,
-        ];
-        let separators =
-            at(4, b"-") && at(7, b"-") && at(10, b"Tt") && at(13, b":") && at(16, b":");
-        separators.then_some(fields)
-    })();
-    let Some([year, month, day, hour, minute, second]) = fields else {
-        return false;
-    };
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    if day == 0 || day > days || hour > 23 || minute > 59 || second > 60 {
-        return false;
-    }
-    let mut rest = &text[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return false;
-        }
-        rest = &fraction[digits..];
-    }
-    match rest.as_bytes() {
-        [b'Z' | b'z'] => true,
-        [b'+' | b'-', h1, h2, b':', m1, m2] => {
-            let two = |a: &u8, b: &u8| {
-                (a.is_ascii_digit() && b.is_ascii_digit()).then(|| (a - b'0') * 10 + (b - b'0'))
-            };
-            matches!((two(h1, h2), two(m1, m2)), (Some(h), Some(m)) if h <= 23 && m <= 59)
-        }
-        _ => false,
-    }
-}
-
-/// The tiny regular-expression subset the document's patterns use: anchored at both
-/// ends (`^…$`), a sequence of atoms — a literal character, an escaped punctuation
-/// character (`\.`), or a character class of literals and ranges (`[A-Za-z0-9_.-]`) —
-/// each optionally followed by `{n}`, `{m,n}`, `{m,}`, `+`, `*` or `?`. Groups,
-/// alternation, `.`, negated classes, shorthand classes (`\d`) and lazy quantifiers are
-/// refused, so a pattern this cannot check fails loudly instead of passing silently.
-pub struct Pattern {
-    source: String,
-    pieces: Vec<Piece>,
-}
-
-struct Piece {
-    /// Inclusive character ranges; a literal is a range of one.
-    ranges: Vec<(char, char)>,
-    min: usize,
-    max: usize,
-}
-
-impl Pattern {
-    pub fn compile(source: &str) -> Result<Pattern, String> {
-        let unsupported = |why: &str| format!("unsupported pattern {source:?}: {why}");
-        let body = source
-            .strip_prefix('^')
-            .and_then(|rest| rest.strip_suffix('$'))
-            .ok_or_else(|| unsupported("it must be anchored as ^…$"))?;
-        let mut chars = body.chars().peekable();
-        let mut pieces = Vec::new();
-        while let Some(c) = chars.next() {
-            let ranges = match c {
-                '[' => {
-                    let mut ranges = Vec::new();
-                    if chars.peek() == Some(&'^') {
-                        return Err(unsupported("negated classes"));
-                    }
-                    loop {
-                        let first = match chars.next() {
-                            None => return Err(unsupported("an unclosed [")),
-                            Some(']') if ranges.is_empty() => {
-                                return Err(unsupported("an empty class"))
-                            }
-                            Some(']') => break,
-                            Some('\\') => escaped(chars.next()).map_err(|w| unsupported(&w))?,
-                            Some('[') => return Err(unsupported("a [ inside a class")),
-                            Some(c) => c,
-                        };
-                        let mut lookahead = chars.clone();
-                        if lookahead.next() == Some('-')
-                            && lookahead.peek().is_some_and(|c| *c != ']')
-                        {
-                            chars.next();
-                            let last = match chars.next() {
-                                Some('\\') => escaped(chars.next()).map_err(|w| unsupported(&w))?,
-                                Some(c) => c,
-                                None => return Err(unsupported("an unclosed [")),
-                            };
-                            if last < first {
-                                return Err(unsupported("a backwards range"));
-                            }
-                            ranges.push((first, last));
-                        } else {
-                            ranges.push((first, first));
-                        }
-                    }
-                    ranges
-                }
-                '\\' => {
-                    let c = escaped(chars.next()).map_err(|w| unsupported(&w))?;
-                    vec![(c, c)]
-                }
-                '(' | ')' | '|' | '.' | '*' | '+' | '?' | '{' | '}' | ']' | '^' | '$' => {
-                    return Err(unsupported(&format!("{c:?} outside the supported subset")));
-                }
-                c => vec![(c, c)],
-            };
-            let (min, max) = match chars.peek() {
-                Some('+') => (1, usize::MAX),
-                Some('*') => (0, usize::MAX),
-                Some('?') => (0, 1),
-                Some('{') => {
-                    let mut inside = String::new();
-                    chars.next();
-                    loop {
-                        match chars.next() {
-                            Some('}') => break,
-                            Some(c) => inside.push(c),
-                            None => return Err(unsupported("an unclosed {")),
-                        }
-                    }
-                    let count = |text: &str| {
-                        text.parse::<usize>()
-                            .map_err(|_| unsupported(&format!("the repetition {{{inside}}}")))
-                    };
-                    let bounds = match inside.split_once(',') {
-                        None => (count(&inside)?, count(&inside)?),
-                        Some((low, "")) => (count(low)?, usize::MAX),
-                        Some((low, high)) => (count(low)?, count(high)?),
-                    };
-                    if bounds.0 > bounds.1 {
-                        return Err(unsupported(
-                            "a repetition whose minimum exceeds its maximum",
-                        ));
-                    }
-                    pieces.push(Piece {
-                        ranges,
-                        min: bounds.0,
-                        max: bounds.1,
-                    });
-                    if matches!(chars.peek(), Some('?' | '+' | '*' | '{')) {
-                        return Err(unsupported("lazy, possessive or stacked quantifiers"));
-                    }
-                    continue;
-                }
-                _ => (1, 1),
-            };
-            if (min, max) != (1, 1) {
-                chars.next();
-                if matches!(chars.peek(), Some('?' | '+' | '*' | '{')) {
-                    return Err(unsupported("lazy, possessive or stacked quantifiers"));
-                }
-            }
-            pieces.push(Piece { ranges, min, max });
-        }
-        Ok(Pattern {
-            source: source.to_string(),
-            pieces,
-        })
-    }
-
-    pub fn matches(&self, text: &str) -> bool {
-        let chars: Vec<char> = text.chars().collect();
-        match_from(&self.pieces, &chars)
-    }
-}
-
-/// The character after a `\`: only ASCII punctuation may be escaped (to mean itself).
-fn escaped(c: Option<char>) -> Result<char, String> {
-    match c {
-        Some(c) if c.is_ascii_punctuation() => Ok(c),
-        Some(c) => Err(format!("the escape \\{c}")),
-        None => Err("a trailing \\".into()),
-    }
-}
-
-/// Whether `pieces` match all of `text`: each piece greedily, backing off on failure.
-fn match_from(pieces: &[Piece], text: &[char]) -> bool {
-    let Some((piece, rest)) = pieces.split_first() else {
-        return text.is_empty();
-    };
-    let run = text
-        .iter()
-        .take(piece.max)
-        .take_while(|c| piece.ranges.iter().any(|(lo, hi)| (lo..=hi).contains(c)))
-        .count();
-    (piece.min..=run)
-        .rev()
-        .any(|taken| match_from(rest, &text[taken..]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1061,23 +557,56 @@ mod tests {
         all
     }
 
+    /// `schema` and every schema within it, through each applicator keyword of 2020-12.
     fn subschemas<'a>(schema: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
         out.push((at.clone(), schema));
-        if let Some(properties) = schema["properties"].as_object() {
-            for (name, child) in properties {
-                subschemas(child, format!("{at}/properties/{name}"), out);
+        let Some(fields) = schema.as_object() else {
+            return; // a boolean schema
+        };
+        for (key, child) in fields {
+            let at = format!("{at}/{key}");
+            match key.as_str() {
+                "items"
+                | "not"
+                | "additionalProperties"
+                | "contains"
+                | "propertyNames"
+                | "if"
+                | "then"
+                | "else"
+                | "unevaluatedItems"
+                | "unevaluatedProperties"
+                | "contentSchema" => subschemas(child, at, out),
+                "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
+                    for (i, branch) in child.as_array().into_iter().flatten().enumerate() {
+                        subschemas(branch, format!("{at}/{i}"), out);
+                    }
+                }
+                "properties" | "patternProperties" | "$defs" | "dependentSchemas" => {
+                    for (name, branch) in child.as_object().into_iter().flatten() {
+                        subschemas(branch, format!("{at}/{name}"), out);
+                    }
+                }
+                _ => {}
             }
         }
-        if let Some(items) = schema.get("items") {
-            subschemas(items, format!("{at}/items"), out);
-        }
-        for key in ["oneOf", "anyOf"] {
-            if let Some(branches) = schema[key].as_array() {
-                for (i, branch) in branches.iter().enumerate() {
-                    subschemas(branch, format!("{at}/{key}/{i}"), out);
+    }
+
+    /// What in `doc`'s schemas the checker would not check: keywords it does not know
+    /// (they would be ignored) and formats it cannot check.
+    fn unchecked(doc: &Value) -> Vec<String> {
+        let mut found = Vec::new();
+        for (at, schema) in schemas(doc) {
+            for (key, value) in schema.as_object().into_iter().flatten() {
+                if !is_known_keyword(key) {
+                    found.push(format!("{at}: keyword {key}"));
+                }
+                if key == "format" && !value.as_str().is_some_and(is_known_format) {
+                    found.push(format!("{at}: format {value}"));
                 }
             }
         }
+        found
     }
 
     #[test]
@@ -1114,40 +643,39 @@ mod tests {
     }
 
     #[test]
-    fn every_schema_stays_within_the_supported_keywords() {
+    fn every_schema_uses_only_keywords_and_formats_that_are_checked() {
         let doc = document();
         let all = schemas(&doc);
         assert!(all.len() > 80, "only {} schemas found", all.len());
+        assert_eq!(unchecked(&doc), Vec::<String>::new());
+        // And each schema compiles: malformed keyword values (`"type": "text"`) and
+        // patterns are errors there.
         for (at, schema) in all {
-            let keywords = schema
-                .as_object()
-                .unwrap_or_else(|| panic!("{at} is not an object"));
-            for key in keywords.keys() {
-                assert!(KEYWORDS.contains(&key.as_str()), "{at}: keyword {key}");
-            }
-            if let Some(pattern) = schema["pattern"].as_str() {
-                Pattern::compile(pattern).unwrap_or_else(|err| panic!("{at}: {err}"));
-            }
-            if let Some(format) = schema.get("format") {
-                assert!(
-                    ["date-time", "int64", "int32"].contains(&format.as_str().unwrap()),
-                    "{at}: format {format}"
-                );
-            }
-            if let Some(additional) = schema.get("additionalProperties") {
-                assert!(additional.is_boolean(), "{at}: additionalProperties");
-            }
-            if let Some(types) = schema.get("type") {
-                let names: Vec<&Value> = match types {
-                    Value::Array(names) => names.iter().collect(),
-                    one => vec![one],
-                };
-                for name in names {
-                    has_type(&Value::Null, name.as_str().unwrap())
-                        .unwrap_or_else(|err| panic!("{at}: {err}"));
-                }
-            }
+            validator(&doc, schema).unwrap_or_else(|err| panic!("{at}: {err}"));
         }
+    }
+
+    #[test]
+    fn a_keyword_or_format_the_checker_would_ignore_is_reported() {
+        let doc = json!({"components": {"schemas": {
+            "Legacy": {"type": "string", "nullable": true},
+            "Nested": {"type": "object", "properties": {"a": {"discriminator": {}}}},
+            "Deeper": {"allOf": [{"not": {"x-internal": 1}}]},
+            "Format": {"type": "string", "format": "pokemon-name"},
+        }}});
+        let found = unchecked(&doc);
+        for expected in [
+            "/components/schemas/Legacy: keyword nullable",
+            "/components/schemas/Nested/properties/a: keyword discriminator",
+            "/components/schemas/Deeper/allOf/0/not: keyword x-internal",
+            "/components/schemas/Format: format \"pokemon-name\"",
+        ] {
+            assert!(
+                found.iter().any(|f| f == expected),
+                "{expected} not in {found:?}"
+            );
+        }
+        assert_eq!(found.len(), 4, "{found:?}");
     }
 
     #[test]
@@ -1270,10 +798,10 @@ mod tests {
         let mut bad = good.clone();
         bad["key"] = json!(3);
         let err = validate_schema(&doc, &schema("Favorite"), &bad).unwrap_err();
-        assert!(err.contains("unexpected property `key`"), "{err}");
+        assert!(err.contains("'key' was unexpected"), "{err}");
         let page = json!({"items": [bad], "next_cursor": null});
         let err = validate_schema(&doc, &schema("FavoritePage"), &page).unwrap_err();
-        assert!(err.starts_with("$.items[0]"), "{err}");
+        assert!(err.starts_with("at \"/items/0\""), "{err}");
     }
 
     #[test]
@@ -1302,7 +830,7 @@ mod tests {
         let generic = schema("Problem");
         validate_schema(&doc, &generic, &problem(409, "Conflict", "favorite_exists")).unwrap();
         let err = validate_schema(&doc, &generic, &problem(409, "Conflict", "teapot")).unwrap_err();
-        assert!(err.starts_with("$.code"), "{err}");
+        assert!(err.starts_with("at \"/code\""), "{err}");
 
         let not_found = doc["components"]["responses"]["NotFound"]["content"]
             ["application/problem+json"]["schema"]
@@ -1601,6 +1129,9 @@ mod tests {
         assert!(check(json!({"maximum": 9223372036854775807_i64}), json!(i64::MAX)).is_ok());
         assert!(check(json!({"maximum": 9223372036854775807_i64}), json!(u64::MAX)).is_err());
         assert!(check(json!({"format": "int64"}), json!(u64::MAX)).is_err());
+        assert!(check(json!({"format": "int64"}), json!(i64::MIN)).is_ok());
+        assert!(check(json!({"format": "int32"}), json!(1_i64 << 31)).is_err());
+        assert!(check(json!({"format": "int32", "minimum": 5}), json!(4)).is_err());
         assert!(check(json!({"minLength": 2, "maxLength": 3}), json!("éé")).is_ok());
         assert!(check(json!({"maxLength": 3}), json!("éééé")).is_err());
         assert!(check(json!({"minItems": 1}), json!([])).is_err());
@@ -1609,7 +1140,7 @@ mod tests {
         assert!(check(json!({"uniqueItems": true}), json!([[1], [2]])).is_ok());
         assert!(check(json!({"items": {"minimum": 1}}), json!([1, 0]))
             .unwrap_err()
-            .starts_with("$[1]"));
+            .starts_with("at \"/1\""));
         assert!(check(json!({"required": ["a"]}), json!({})).is_err());
         assert!(
             check(json!({"required": ["a"]}), json!(3)).is_ok(),
@@ -1648,80 +1179,33 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_schemas_fail_loudly() {
+    fn schemas_that_cannot_be_checked_fail_loudly() {
         let doc = json!({});
         let check = |schema: Value| validate_schema(&doc, &schema, &json!("x"));
-        assert!(check(json!({"nullable": true}))
-            .unwrap_err()
-            .contains("nullable"));
-        assert!(check(json!({"allOf": []})).unwrap_err().contains("allOf"));
-        assert!(check(json!({"format": "email"})).is_err());
-        assert!(check(json!({"pattern": "x"})).is_err(), "unanchored");
+        assert!(check(json!({"format": "pokemon-name"})).is_err());
+        assert!(check(json!({"pattern": "(unclosed"})).is_err());
         assert!(check(json!({"type": "text"})).is_err());
         assert!(check(json!({"$ref": "other.json#/A"})).is_err());
         assert!(check(json!({"$ref": "#/nowhere"})).is_err());
-        assert!(check(json!({"additionalProperties": {"type": "string"}})).is_err());
     }
 
     #[test]
-    fn patterns_in_the_supported_subset_match_like_regexes() {
-        let username = Pattern::compile("^[A-Za-z0-9_.-]{3,32}$").unwrap();
-        for ok in ["ash", "Misty_99", "a.b-c", &"x".repeat(32)] {
-            assert!(username.matches(ok), "{ok}");
+    fn the_documents_patterns_and_date_times_are_checked() {
+        let doc = document();
+        let check = |name: &str, value: Value| validate_schema(&doc, &schema(name), &value);
+        let user = |username: &str, created_at: &str| {
+            json!({"id": 1, "username": username, "created_at": created_at,
+                   "favorites_count": 0})
+        };
+        assert!(check("Profile", user("Misty_99", "2026-11-27T10:15:32Z")).is_ok());
+        for bad in ["ab", "ash ketchum", "ésa", &"x".repeat(33)] {
+            assert!(
+                check("Profile", user(bad, "2026-11-27T10:15:32Z")).is_err(),
+                "{bad}"
+            );
         }
-        for bad in [
-            "",
-            "ab",
-            &"x".repeat(33),
-            "ash ketchum",
-            "pikachu!",
-            "ésa",
-            "a/b",
-        ] {
-            assert!(!username.matches(bad), "{bad}");
-        }
-        let jwt = Pattern::compile("^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$").unwrap();
-        assert!(jwt.matches("eyJh.eyJz.c2ln"));
-        assert!(!jwt.matches("eyJh.eyJz."));
-        assert!(!jwt.matches("eyJh.eyJz.c2ln.x"));
-        let location = Pattern::compile("^/api/users/[1-9][0-9]*$").unwrap();
-        assert!(location.matches("/api/users/10"));
-        assert!(!location.matches("/api/users/0"));
-        assert!(!location.matches("/api/users/"));
-        let optional = Pattern::compile("^ab?c{2,}$").unwrap();
-        assert!(optional.matches("acc") && optional.matches("abccc"));
-        assert!(!optional.matches("abc"));
-        for unsupported in [
-            "[a-z]+", "^(ab)+$", "^a|b$", "^.+$", "^\\d+$", "^[^a]$", "^a+?$", "^a{2$", "^[z-a]$",
-            "^[ab$",
-        ] {
-            assert!(Pattern::compile(unsupported).is_err(), "{unsupported}");
-        }
-    }
-
-    #[test]
-    fn date_times_follow_rfc_3339() {
-        for ok in [
-            "2026-11-27T10:15:32Z",
-            "2024-02-29T00:00:00z",
-            "2026-11-27t23:59:60.123+01:00",
-            "2026-11-27T10:15:32-05:30",
-        ] {
-            assert!(is_date_time(ok), "{ok}");
-        }
-        for bad in [
-            "2026-11-27",
-            "2026-11-27 10:15:32Z",
-            "2026-02-29T00:00:00Z",
-            "2026-13-01T00:00:00Z",
-            "2026-11-27T24:00:00Z",
-            "2026-11-27T10:15:32",
-            "2026-11-27T10:15:32.Z",
-            "2026-11-27T10:15:32+0100",
-            "2026-11-27T10:15:32+24:00",
-            "２026-11-27T10:15:32Z",
-        ] {
-            assert!(!is_date_time(bad), "{bad}");
+        for bad in ["2026-11-27", "2026-02-29T00:00:00Z", "2026-11-27T24:00:00Z"] {
+            assert!(check("Profile", user("ash", bad)).is_err(), "{bad}");
         }
     }
 }
