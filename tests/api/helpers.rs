@@ -21,18 +21,7 @@ use serde_json::Value;
 ///
 /// fn register_twice(app: TestApp) { ... }
 /// ```
-///
-/// The older block form (`store_tests! { fn name(app) { ... } }`, bodies inside the
-/// macro, where rustfmt cannot reach them) is still accepted while the last two files
-/// that use it (routing.rs, openapi.rs) are being changed elsewhere; it expands to the
-/// same thing.
 macro_rules! store_tests {
-    ($( fn $name:ident($app:ident) $body:block )*) => {
-        $(
-            fn $name($app: $crate::helpers::TestApp) $body
-            $crate::helpers::store_tests!($name);
-        )*
-    };
     ($( $(#[$meta:meta])* $name:ident ),* $(,)?) => {
         $(
             mod $name {
@@ -115,18 +104,12 @@ pub fn now() -> i64 {
 }
 
 pub fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
+    use ct_codecs::{Base64UrlSafeNoPadding, Encoder};
+    let length = Base64UrlSafeNoPadding::encoded_len(bytes.len()).expect("a length");
+    let mut text = vec![0u8; length];
+    Base64UrlSafeNoPadding::encode_to_str(&mut text, bytes)
+        .expect("base64url")
+        .to_string()
 }
 
 /// HMAC-SHA256, from the `hmac-sha256` crate (already in the tree under jwt-simple).

@@ -2,7 +2,7 @@
 //! (Every response of every test is also validated against the document: see
 //! `helpers::check_response`.)
 
-use crate::helpers::{assert_json, store_tests};
+use crate::helpers::{assert_json, store_tests, TestApp};
 use crate::openapi_check;
 use pokefavs::ROUTES;
 use std::collections::BTreeSet;
@@ -47,26 +47,29 @@ fn the_readme_route_table_lists_the_same_operations() {
     assert_eq!(listed, router_operations());
 }
 
-store_tests! {
-    fn the_document_is_served_as_written(app) {
-        let body = assert_json(&app.get("/api/openapi.json", None), 200);
-        assert_eq!(body, openapi_check::document());
-        assert_eq!(body["openapi"], "3.1.0");
-    }
+store_tests!(
+    the_document_is_served_as_written,
+    every_route_answers_with_the_methods_the_document_lists
+);
 
-    fn every_route_answers_with_the_methods_the_document_lists(app) {
-        let doc = openapi_check::document();
-        for route in &ROUTES {
-            let path = &route.example_path();
-            for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
-                // check_response validates each answer against the document, including
-                // 405s on methods the document does not list for the path.
-                let response = app.send(method, path, None, None);
-                let template = openapi_check::match_path(&doc, path).expect("documented");
-                let documented = openapi_check::operations(&doc)
-                    .contains(&(method.to_string(), template.clone()));
-                assert_eq!(response.status == 405, !documented, "{method} {path}");
-            }
+fn the_document_is_served_as_written(app: TestApp) {
+    let body = assert_json(&app.get("/api/openapi.json", None), 200);
+    assert_eq!(body, openapi_check::document());
+    assert_eq!(body["openapi"], "3.1.0");
+}
+
+fn every_route_answers_with_the_methods_the_document_lists(app: TestApp) {
+    let doc = openapi_check::document();
+    for route in &ROUTES {
+        let path = &route.example_path();
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            // check_response validates each answer against the document, including
+            // 405s on methods the document does not list for the path.
+            let response = app.send(method, path, None, None);
+            let template = openapi_check::match_path(&doc, path).expect("documented");
+            let documented =
+                openapi_check::operations(&doc).contains(&(method.to_string(), template.clone()));
+            assert_eq!(response.status == 405, !documented, "{method} {path}");
         }
     }
 }

@@ -1,49 +1,60 @@
 //! The route table's edges: unknown paths, wrong methods, paths that try to be clever.
 
-use crate::helpers::{assert_problem, store_tests};
+use crate::helpers::{assert_problem, store_tests, TestApp};
 
-store_tests! {
-    fn an_unknown_path_is_404_problem_json(app) {
-        for path in ["/", "/nope", "/api", "/api/users", "/api/pokemon/25/extra", "/health/"] {
-            assert_problem(&app.get(path, None), 404, "not_found");
-        }
+store_tests!(
+    an_unknown_path_is_404_problem_json,
+    a_wrong_method_is_405_with_allow,
+    path_tricks_name_no_resource
+);
+
+fn an_unknown_path_is_404_problem_json(app: TestApp) {
+    for path in [
+        "/",
+        "/nope",
+        "/api",
+        "/api/users",
+        "/api/pokemon/25/extra",
+        "/health/",
+    ] {
+        assert_problem(&app.get(path, None), 404, "not_found");
     }
+}
 
-    fn a_wrong_method_is_405_with_allow(app) {
-        for (method, path, allow) in [
-            ("POST", "/health/live", "GET"),
-            ("DELETE", "/health", "GET"),
-            ("GET", "/api/auth/register", "POST"),
-            ("PUT", "/api/auth/login", "POST"),
-            ("POST", "/api/users/me", "GET"),
-            ("PUT", "/api/users/1", "GET, DELETE"),
-            ("DELETE", "/api/users/1/favorites", "GET, POST, PUT"),
-            ("GET", "/api/users/1/favorites/25", "DELETE"),
-            ("POST", "/api/pokemon", "GET"),
-            ("PATCH", "/api/pokemon/25", "GET"),
-            ("OPTIONS", "/api/openapi.json", "GET"),
-        ] {
-            let response = app.send(method, path, None, None);
-            assert_problem(&response, 405, "method_not_allowed");
-            assert_eq!(response.header("allow"), Some(allow), "{method} {path}");
-        }
+fn a_wrong_method_is_405_with_allow(app: TestApp) {
+    for (method, path, allow) in [
+        ("POST", "/health/live", "GET"),
+        ("DELETE", "/health", "GET"),
+        ("GET", "/api/auth/register", "POST"),
+        ("PUT", "/api/auth/login", "POST"),
+        ("POST", "/api/users/me", "GET"),
+        ("PUT", "/api/users/1", "GET, DELETE"),
+        ("DELETE", "/api/users/1/favorites", "GET, POST, PUT"),
+        ("GET", "/api/users/1/favorites/25", "DELETE"),
+        ("POST", "/api/pokemon", "GET"),
+        ("PATCH", "/api/pokemon/25", "GET"),
+        ("OPTIONS", "/api/openapi.json", "GET"),
+    ] {
+        let response = app.send(method, path, None, None);
+        assert_problem(&response, 405, "method_not_allowed");
+        assert_eq!(response.header("allow"), Some(allow), "{method} {path}");
     }
+}
 
-    fn path_tricks_name_no_resource(app) {
-        let ash = app.user("ash");
-        let misty = app.user("misty");
-        for path in [
-            format!("/api/users/{}/../{}", ash.id, misty.id),
-            format!("/api/users/{}%2F..%2F{}", ash.id, misty.id),
-            format!("/api/users/{}/favorites/", ash.id),
-            format!("/api/users//{}", misty.id),
-            format!("/api/users/{}/", misty.id),
-            "/api/users/0".to_string(),
-            "/api/users/-1".to_string(),
-            "/api/users/99999999999999999999".to_string(),
-            "/api/pokemon/%32%35".to_string(),
-        ] {
-            assert_problem(&app.get(&path, Some(&ash.token)), 404, "not_found");
-        }
+fn path_tricks_name_no_resource(app: TestApp) {
+    let ash = app.user("ash");
+    let misty = app.user("misty");
+    for path in [
+        format!("/api/users/{}/../{}", ash.id, misty.id),
+        format!("/api/users/{}%2F..%2F{}", ash.id, misty.id),
+        format!("/api/users/{}/favorites/", ash.id),
+        format!("/api/users//{}", misty.id),
+        format!("/api/users/{}/", misty.id),
+        "/api/users/0".to_string(),
+        "/api/users/-1".to_string(),
+        "/api/users/99999999999999999999".to_string(),
+        "/api/pokemon/%32%35".to_string(),
+    ] {
+        assert_problem(&app.get(&path, Some(&ash.token)), 404, "not_found");
     }
 }
