@@ -614,7 +614,7 @@ mod tests {
         let doc = document();
         assert_eq!(doc["openapi"], "3.1.0");
         assert_eq!(doc["info"]["title"], "pokefavs");
-        assert_eq!(doc["info"]["version"], "1.0.0");
+        assert_eq!(doc["info"]["version"], "2.0.0");
         assert!(doc["info"]["description"]
             .as_str()
             .unwrap()
@@ -700,9 +700,11 @@ mod tests {
             ("GET", "/health"),
             ("POST", "/api/auth/register"),
             ("POST", "/api/auth/login"),
+            ("POST", "/api/auth/logout"),
             ("GET", "/api/users/me"),
             ("GET", "/api/users/{id}"),
             ("DELETE", "/api/users/{id}"),
+            ("PUT", "/api/users/{id}/password"),
             ("GET", "/api/users/{id}/favorites"),
             ("POST", "/api/users/{id}/favorites"),
             ("PUT", "/api/users/{id}/favorites"),
@@ -860,7 +862,11 @@ mod tests {
         let doc = document();
         let user =
             bytes(&json!({"id": 1, "username": "ash", "created_at": "2026-11-27T10:15:32Z"}));
-        let created = [RID, ("Location", "/api/users/1")];
+        let created = [
+            RID,
+            ("Location", "/api/users/1"),
+            ("Cache-Control", "no-store"),
+        ];
         validate_response(
             &doc,
             "POST",
@@ -871,10 +877,30 @@ mod tests {
             &user,
         )
         .unwrap();
-        // The Location header is required, x-request-id too.
-        let err = validate_response(&doc, "POST", "/api/auth/register", 201, JSON, &[RID], &user)
-            .unwrap_err();
+        // The Location header is required, x-request-id too (and Cache-Control here).
+        let no_location = [RID, ("Cache-Control", "no-store")];
+        let err = validate_response(
+            &doc,
+            "POST",
+            "/api/auth/register",
+            201,
+            JSON,
+            &no_location,
+            &user,
+        )
+        .unwrap_err();
         assert!(err.contains("Location"), "{err}");
+        let err = validate_response(
+            &doc,
+            "POST",
+            "/api/auth/register",
+            201,
+            JSON,
+            &created[..2],
+            &user,
+        )
+        .unwrap_err();
+        assert!(err.contains("Cache-Control"), "{err}");
         let only_location = [("location", "/api/users/1")];
         assert!(validate_response(
             &doc,
@@ -915,11 +941,14 @@ mod tests {
         assert!(err.contains("not documented"), "{err}");
         // 204: no body, no content type.
         let no_headers: [(&str, &str); 0] = [];
-        validate_response(&doc, "DELETE", "/api/users/3", 204, None, &[RID], b"").unwrap();
+        let private = [RID, ("Cache-Control", "no-store")];
+        validate_response(&doc, "DELETE", "/api/users/3", 204, None, &private, b"").unwrap();
         assert!(
-            validate_response(&doc, "DELETE", "/api/users/3", 204, None, &[RID], b"{}").is_err()
+            validate_response(&doc, "DELETE", "/api/users/3", 204, None, &private, b"{}").is_err()
         );
-        assert!(validate_response(&doc, "DELETE", "/api/users/3", 204, JSON, &[RID], b"").is_err());
+        assert!(
+            validate_response(&doc, "DELETE", "/api/users/3", 204, JSON, &private, b"").is_err()
+        );
         assert!(
             validate_response(&doc, "DELETE", "/api/users/3", 204, None, &no_headers, b"").is_err()
         );
