@@ -59,8 +59,6 @@ use serde_json::json;
 const CLIENT_COUNTS: [usize; 2] = [1, 32];
 /// How many favorites the reader has, and so how many the list route returns.
 const FAVORITES: i64 = 50;
-/// The page the list routes ask for by default (50) plus the look-ahead row.
-const PAGE_ROWS: i64 = 51;
 /// The favorite each writer adds and deletes; writers start with none.
 const CYCLE_POKEMON: i64 = 25;
 /// Spin's (and the test host's) busy timeout; the floor uses the same.
@@ -179,16 +177,18 @@ enum Route {
     Search,
     Cycle,
     Login,
+    Throttled,
     Live,
 }
 
 impl Route {
-    const ALL: [Route; 6] = [
+    const ALL: [Route; 7] = [
         Route::Favorites,
         Route::Health,
         Route::Search,
         Route::Cycle,
         Route::Login,
+        Route::Throttled,
         Route::Live,
     ];
 
@@ -200,6 +200,7 @@ impl Route {
             Route::Search => "search",
             Route::Cycle => "writes",
             Route::Login => "login",
+            Route::Throttled => "throttled",
             Route::Live => "live",
         }
     }
@@ -211,6 +212,7 @@ impl Route {
             Route::Search => "GET /api/pokemon?q=char",
             Route::Cycle => "POST + DELETE favorite (writes)",
             Route::Login => "POST /api/auth/login",
+            Route::Throttled => "POST /api/auth/login, throttled (429, no Argon2)",
             Route::Live => "GET /health/live (no database)",
         }
     }
@@ -226,6 +228,8 @@ impl Route {
 struct Fixture {
     reader: TestUser,
     writers: Vec<TestUser>,
+    /// A user whose name has used up its failed logins (the window outlasts the run).
+    throttled: TestUser,
 }
 
 impl Fixture {
@@ -270,13 +274,23 @@ impl Fixture {
             all.into_iter().map(|(_, u)| u).collect()
         });
         writers.truncate(writer_count);
-        Fixture { reader, writers }
+        let throttled = app.user_with_password("bench-throttled", PASSWORD);
+        // The default limit is 5 failures per name in 900 s.
+        for _ in 0..5 {
+            app.login("bench-throttled", "not-the-password");
+        }
+        Fixture {
+            reader,
+            writers,
+            throttled,
+        }
     }
 
     /// Who a client of `route` acts as.
     fn actor(&self, route: Route, client: usize) -> &TestUser {
         match route {
             Route::Cycle => &self.writers[client % self.writers.len()],
+            Route::Throttled => &self.throttled,
             _ => &self.reader,
         }
     }
@@ -334,6 +348,15 @@ fn calls(fx: &Fixture, route: Route, client: usize) -> Vec<(http::Request<Vec<u8
             ),
             200,
         )],
+        Route::Throttled => vec![(
+            request(
+                "POST",
+                "/api/auth/login",
+                None,
+                Some(&credentials(&actor.username, PASSWORD)),
+            ),
+            429,
+        )],
     }
 }
 
@@ -381,6 +404,8 @@ struct FloorRequest {
 struct Captured {
     method: String,
     statements: Vec<String>,
+    /// The parameters of each statement, as the component bound them.
+    params: Vec<Vec<Value>>,
     opens: usize,
     variable_gets: usize,
     /// Calls into the Spin interfaces (open, execute, variables, ...): what Spin charges.
@@ -421,6 +446,12 @@ impl RoutePlan {
             captured.push(Captured {
                 method,
                 statements: response.stats.sql().into_iter().map(String::from).collect(),
+                params: response
+                    .stats
+                    .statements
+                    .iter()
+                    .map(|s| s.params.clone())
+                    .collect(),
                 opens: response.stats.opens,
                 variable_gets: response.stats.variable_gets,
                 spin_calls: response.stats.spin_calls(),
@@ -437,6 +468,7 @@ impl RoutePlan {
         }
 
         let clients = CLIENT_COUNTS.into_iter().max().unwrap_or(1);
+        let probe = fx.actor(route, 0);
         let floor: Vec<Vec<FloorRequest>> = (0..clients)
             .map(|client| {
                 let actor = fx.actor(route, client);
@@ -447,7 +479,8 @@ impl RoutePlan {
                         statements: c
                             .statements
                             .iter()
-                            .map(|sql| (sql.clone(), floor_params(sql, actor)))
+                            .zip(&c.params)
+                            .map(|(sql, params)| (sql.clone(), for_actor(params, probe, actor)))
                             .collect(),
                         verify_password: route == Route::Login,
                         inserts: c.statements.iter().any(|s| {
@@ -472,8 +505,8 @@ impl RoutePlan {
                 assert_eq!(
                     wanted,
                     params.len(),
-                    "the floor does not know the parameters of this statement of {}: \
-                     teach `floor_params` about it:\n{sql}",
+                    "the host recorded the wrong number of parameters for this statement \
+                     of {}:\n{sql}",
                     route.label()
                 );
             }
@@ -531,32 +564,16 @@ impl RoutePlan {
     }
 }
 
-/// The parameters the component binds to `sql`, rebuilt from what the route is about:
-/// the acting user, the pokemon of the write cycle, the search text, the first page.
-/// Statements are recognised by a phrase; `RoutePlan::capture` checks the count.
-fn floor_params(sql: &str, actor: &TestUser) -> Vec<Value> {
-    let s: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-    let user = Value::Integer(actor.id);
-    let pokemon = Value::Integer(CYCLE_POKEMON);
-    if s.contains("LEFT JOIN favorites") {
-        // The favorites page: user, after key (first page), limit + look-ahead.
-        vec![user, Value::Integer(0), Value::Integer(PAGE_ROWS)]
-    } else if s.contains("FROM pokemon WHERE id > ?1 AND name LIKE ?2") {
-        vec![
-            Value::Integer(0),
-            Value::Text(format!("{SEARCH}%")),
-            Value::Integer(PAGE_ROWS),
-        ]
-    } else if s.contains("username = ?1") {
-        vec![Value::Text(actor.username.clone())]
-    } else if s.contains("favorites") && s.contains("?2") {
-        // Adding (its check and its insert) and removing one favorite.
-        vec![user, pokemon]
-    } else if s.contains("?1") {
-        vec![user]
-    } else {
-        Vec::new()
+/// The parameters the component bound for `probe` (the actor of the captured
+/// request), rebound for `actor`: every statement that is about a user has it as `?1`.
+fn for_actor(params: &[Value], probe: &TestUser, actor: &TestUser) -> Vec<Value> {
+    let mut params = params.to_vec();
+    if let Some(first) = params.first_mut() {
+        if *first == Value::Integer(probe.id) {
+            *first = Value::Integer(actor.id);
+        }
     }
+    params
 }
 
 /// One native request: returns the rows each statement gave.

@@ -189,6 +189,9 @@ impl HostConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatementRecord {
     pub sql: String,
+    /// The parameters it was bound with, as SQLite values (the benchmark's native floor
+    /// runs the same statement with them).
+    pub params: Vec<rusqlite::types::Value>,
     /// `None` when it succeeded; else the error as the guest got it (`io(...)`,
     /// `AccessDenied`, ... or `trap`).
     pub error: Option<String>,

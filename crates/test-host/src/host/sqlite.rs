@@ -300,6 +300,7 @@ impl sqlite::HostConnection for InstanceState {
         let nth = self.spin.stats.statements.len() + 1;
         let mut record = StatementRecord {
             sql: statement.clone(),
+            params: parameters.iter().cloned().map(to_sql).collect(),
             error: None,
             injected: false,
         };
