@@ -1074,6 +1074,11 @@ PRAGMA user_version = 1;
 
 -- Version 2: revocable sessions and login throttling (contract v2).
 --
+-- In one transaction, so that `spin up --sqlite @migrations.sql` brings a version 1 file
+-- forward all at once or not at all (the component runs the whole file inside its own
+-- BEGIN IMMEDIATE and leaves these two statements out).
+BEGIN;
+
 -- The session version of a user lives in a table of its own rather than in a new
 -- column of `users`: SQLite has no `ADD COLUMN IF NOT EXISTS`, and every statement here
 -- must be safe to run again. A user without a row is at version 0, which is also what a
@@ -1095,3 +1100,4 @@ CREATE TABLE IF NOT EXISTS login_failures (
 CREATE INDEX IF NOT EXISTS login_failures_window ON login_failures (window_ends);
 
 PRAGMA user_version = 2;
+COMMIT;

@@ -47,7 +47,10 @@ pub fn ensure_schema(conn: &Connection) -> Result<i64, DbError> {
         if first_int(&tx.query("PRAGMA user_version", &[])?)? >= SCHEMA_VERSION {
             return Ok(());
         }
-        for statement in statements.iter().filter(|s| !is_best_effort(s)) {
+        let schema = statements
+            .iter()
+            .filter(|s| !is_best_effort(s) && !is_transaction_control(s));
+        for statement in schema {
             tx.query(statement, &[]).map_err(|err| match err {
                 DbError::Unavailable(outage, why) => DbError::Unavailable(outage, why),
                 other => DbError::MigrationFailed(other.to_string()),
@@ -84,6 +87,18 @@ fn is_best_effort(statement: &str) -> bool {
             name.trim_start_matches("main."),
             "journal_mode" | "synchronous" | "busy_timeout"
         ))
+}
+
+/// `BEGIN` / `COMMIT` of a step: they make the step one transaction when the file runs
+/// as a batch (`spin up --sqlite`); the component runs the whole file in a transaction
+/// of its own, so it leaves them out.
+fn is_transaction_control(statement: &str) -> bool {
+    let word = statement
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    matches!(word.as_str(), "BEGIN" | "COMMIT" | "END" | "ROLLBACK")
 }
 
 /// Splits a SQL script into statements at the semicolons that end them, skipping `--`
@@ -168,6 +183,16 @@ mod tests {
     }
 
     #[test]
+    fn a_steps_begin_and_commit_are_left_to_the_batch() {
+        for control in ["BEGIN", "begin immediate", "COMMIT", "END", "ROLLBACK"] {
+            assert!(is_transaction_control(control), "{control}");
+        }
+        for schema in ["CREATE TABLE x (y)", "PRAGMA user_version = 2", "BEGINNING"] {
+            assert!(!is_transaction_control(schema), "{schema}");
+        }
+    }
+
+    #[test]
     fn only_file_tuning_pragmas_are_best_effort() {
         assert!(is_best_effort("PRAGMA journal_mode = WAL"));
         assert!(is_best_effort("pragma main.synchronous=NORMAL"));
@@ -180,7 +205,10 @@ mod tests {
     #[test]
     fn the_migration_file_ends_at_the_version_this_build_expects() {
         let statements = split_statements(MIGRATIONS);
-        let last = statements.last().expect("migrations.sql is empty");
+        let last = statements
+            .iter()
+            .rfind(|s| !is_transaction_control(s))
+            .expect("migrations.sql is empty");
         assert_eq!(*last, format!("PRAGMA user_version = {SCHEMA_VERSION}"));
     }
 

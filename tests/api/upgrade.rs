@@ -13,17 +13,23 @@ fn migrations_sql() -> String {
         .expect("migrations.sql")
 }
 
-/// The steps of `migrations.sql`: each ends with its `PRAGMA user_version = N;`.
+/// The steps of `migrations.sql`: each ends with its `PRAGMA user_version = N;` (and the
+/// `COMMIT;` after it, for a step written as one transaction).
 fn steps(script: &str) -> Vec<(i64, String)> {
     let mut steps = Vec::new();
     let mut rest = script;
     // The statement, at the start of a line (the file's header mentions it in a comment).
     while let Some(at) = rest.find("\nPRAGMA user_version = ").map(|at| at + 1) {
-        let end = at + rest[at..].find(';').expect("a ; after the PRAGMA") + 1;
+        let mut end = at + rest[at..].find(';').expect("a ; after the PRAGMA") + 1;
         let version = rest[at + "PRAGMA user_version = ".len()..end - 1]
             .trim()
             .parse()
             .expect("a version number");
+        // A step written as one transaction ends with its COMMIT.
+        let after = &rest[end..];
+        if after.trim_start().starts_with("COMMIT;") {
+            end += after.find("COMMIT;").unwrap() + "COMMIT;".len();
+        }
         steps.push((version, rest[..end].to_string()));
         rest = &rest[end..];
     }
@@ -39,7 +45,7 @@ const LANDED: [(i64, &str); 2] = [
     ),
     (
         2,
-        "83d195eb921787518f1756b168dc085ffc9939adc62da2b4529931a018bc2f21",
+        "d3f7a0852dd8c3edeb1ef8af1a1d7d6ddeef5a74809099f1b03c38206da2298e",
     ),
 ];
 
