@@ -11,7 +11,9 @@
 //! runs only those routes (`favorites`, `health`, `search`, `writes`, `login`, `live`).
 //! Progress goes to stderr, the report (Markdown, ready to paste) to stdout.
 //! `POKEFAVS_TEST_WASM=<file>` measures another build of the component on the same host
-//! (a "before" run: build the older commit, point this at its `.wasm`).
+//! (a "before" run: build the older commit, point this at its `.wasm`; with an older
+//! contract, also set `POKEFAVS_OLDER_CONTRACT=1` so that setup's requests are not held
+//! to today's `openapi.json`).
 //!
 //! The host charges what Spin charges: each `spin:sqlite` statement runs on tokio's
 //! blocking pool, as Spin's `sqlite-inproc` does, so a route pays for every host call it

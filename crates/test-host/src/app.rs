@@ -65,9 +65,13 @@ impl TestApp {
     }
 
     /// Sends `request` and holds the answer to [`check_response`].
+    /// `POKEFAVS_OLDER_CONTRACT=1` skips the check: for a benchmark's "before" run of
+    /// an older component, which answers the contract of its own day, not this one.
     fn checked(&self, method: &str, path: &str, request: http::Request<Vec<u8>>) -> HostResponse {
         let response = self.host.request(request);
-        check_response(method, path, &response);
+        if std::env::var_os("POKEFAVS_OLDER_CONTRACT").is_none() {
+            check_response(method, path, &response);
+        }
         response
     }
 
