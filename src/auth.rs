@@ -16,7 +16,9 @@ use crate::error::{ApiError, Result};
 use crate::http::Request;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use jwt_simple::prelude::{Claims, Duration, HS256Key, MACLike, VerificationOptions};
+use jwt_simple::prelude::{
+    Claims, Duration, HS256Key, MACLike, NoCustomClaims, VerificationOptions,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -88,15 +90,29 @@ pub fn verify_token(secret: &[u8], token: &str) -> Option<Session> {
         max_token_length: Some(2048),
         ..VerificationOptions::default()
     };
+    // Verified without custom claims: jwt-simple reads custom claims through
+    // `#[serde(flatten)]`, which cost the favorites read at 32 clients about 8 % of its
+    // throughput in the benchmark. `ver` is read from the payload just verified instead.
     let claims = HS256Key::from_bytes(secret)
-        .verify_token::<SessionClaim>(token, Some(options))
+        .verify_token::<NoCustomClaims>(token, Some(options))
         .ok()?;
     claims.expires_at?;
     claims.issued_at?;
     Some(Session {
         user: UserId::parse(claims.subject.as_deref()?)?,
-        version: claims.custom.ver.unwrap_or(0),
+        version: session_version(token)?,
     })
+}
+
+/// The `ver` claim of a token whose signature has been verified: 0 when absent, `None`
+/// when it is there but not an integer.
+fn session_version(token: &str) -> Option<i64> {
+    use ct_codecs::{Base64UrlSafeNoPadding, Decoder};
+    let payload = token.split('.').nth(1)?;
+    let mut buffer = vec![0u8; payload.len()];
+    let json = Base64UrlSafeNoPadding::decode(&mut buffer, payload, None).ok()?;
+    let claim: SessionClaim = serde_json::from_slice(json).ok()?;
+    Some(claim.ver.unwrap_or(0))
 }
 
 /// The bearer token of a request: exactly one `Authorization` header saying
