@@ -878,28 +878,20 @@ mod tests {
         )
         .unwrap();
         // The Location header is required, x-request-id too (and Cache-Control here).
-        let no_location = [RID, ("Cache-Control", "no-store")];
-        let err = validate_response(
-            &doc,
-            "POST",
-            "/api/auth/register",
-            201,
-            JSON,
-            &no_location,
-            &user,
-        )
-        .unwrap_err();
+        let created_with = |headers: &[(&str, &str)]| {
+            validate_response(
+                &doc,
+                "POST",
+                "/api/auth/register",
+                201,
+                JSON,
+                headers,
+                &user,
+            )
+        };
+        let err = created_with(&[RID, ("Cache-Control", "no-store")]).unwrap_err();
         assert!(err.contains("Location"), "{err}");
-        let err = validate_response(
-            &doc,
-            "POST",
-            "/api/auth/register",
-            201,
-            JSON,
-            &created[..2],
-            &user,
-        )
-        .unwrap_err();
+        let err = created_with(&created[..2]).unwrap_err();
         assert!(err.contains("Cache-Control"), "{err}");
         let only_location = [("location", "/api/users/1")];
         assert!(validate_response(
