@@ -6,6 +6,7 @@ pub mod favorites;
 pub mod health;
 pub mod input;
 pub mod pokemon;
+pub mod throttle;
 pub mod users;
 
 use crate::db::Db;

@@ -1,7 +1,8 @@
 //! `GET /api/users/me`, `GET /api/users/{id}`, `DELETE /api/users/{id}` and
 //! `PUT /api/users/{id}/password`.
 
-use super::auth::{client_address, count_failure, refuse_if_throttled, token_reply};
+use super::auth::token_reply;
+use super::throttle::{client_address, count_failure, refuse_if_throttled};
 use super::{authorize, input, input_unless_user_gone};
 use crate::db::Db;
 use crate::domain::{Session, UserId};
