@@ -1101,3 +1101,22 @@ CREATE INDEX IF NOT EXISTS login_failures_window ON login_failures (window_ends)
 
 PRAGMA user_version = 2;
 COMMIT;
+
+-- Version 3: favorites list versions (contract v2: ETag, If-Match, If-None-Match).
+--
+-- A list's version is two numbers: the id of its newest favorite (0 when empty) and the
+-- list's epoch below. Every add makes the first new (favorites.id is AUTOINCREMENT, so a
+-- new row's id is larger than any id the table ever held); every remove and every
+-- replace bumps the epoch. So no version repeats for a user, even when the list comes
+-- back to an earlier content, and adding a favorite still needs no statement of its own
+-- for the version. A user without a row is at epoch 0: the lists of a database from
+-- before this step have versions without any row written for them.
+BEGIN;
+
+CREATE TABLE IF NOT EXISTS favorite_lists (
+  user_id INTEGER PRIMARY KEY,  -- users.id (never reused); deleted with the user
+  epoch   INTEGER NOT NULL      -- bumped by every remove and replace of the list
+);
+
+PRAGMA user_version = 3;
+COMMIT;

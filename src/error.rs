@@ -34,6 +34,9 @@ pub enum ApiError {
     UsernameTaken,
     /// 409 `favorite_exists`.
     FavoriteExists(i64),
+    /// 412 `precondition_failed`: `If-Match` names no current version of the list (or is
+    /// not a valid field, which names none either); the detail says which.
+    PreconditionFailed(&'static str),
     /// 413 `payload_too_large`.
     PayloadTooLarge,
     /// 415 `unsupported_media_type`.
@@ -68,6 +71,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UsernameTaken | ApiError::FavoriteExists(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) | ApiError::UnknownPokemon(_) => {
@@ -90,6 +94,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::UsernameTaken => "username_taken",
             ApiError::FavoriteExists(_) => "favorite_exists",
+            ApiError::PreconditionFailed(_) => "precondition_failed",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
@@ -119,6 +124,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(allow) => format!("This resource allows {allow}"),
             ApiError::UsernameTaken => "That username is already taken".into(),
             ApiError::FavoriteExists(id) => format!("Pokémon {id} is already a favorite"),
+            ApiError::PreconditionFailed(why) => (*why).to_string(),
             ApiError::PayloadTooLarge => "The request body is larger than 64 KiB".into(),
             ApiError::UnsupportedMediaType => "The request body must be application/json".into(),
             ApiError::Validation(_) => "The request breaks one or more rules".into(),
@@ -177,6 +183,7 @@ fn title(status: StatusCode) -> &'static str {
         StatusCode::NOT_FOUND => "Not Found",
         StatusCode::METHOD_NOT_ALLOWED => "Method Not Allowed",
         StatusCode::CONFLICT => "Conflict",
+        StatusCode::PRECONDITION_FAILED => "Precondition Failed",
         StatusCode::PAYLOAD_TOO_LARGE => "Content Too Large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "Unsupported Media Type",
         StatusCode::UNPROCESSABLE_ENTITY => "Unprocessable Content",
@@ -207,6 +214,9 @@ impl From<StoreError> for ApiError {
             StoreError::UsernameTaken => ApiError::UsernameTaken,
             StoreError::FavoriteExists(id) => ApiError::FavoriteExists(id),
             StoreError::UnknownPokemon(ids) => ApiError::UnknownPokemon(ids),
+            StoreError::PreconditionFailed => ApiError::PreconditionFailed(
+                "The favorites list has changed since the version in If-Match: read it again",
+            ),
             StoreError::TooManyFavorites => ApiError::invalid(
                 "pokemon_id",
                 format!("a user may keep at most {MAX_FAVORITES} favorites"),

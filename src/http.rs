@@ -207,6 +207,15 @@ impl Reply {
         }
     }
 
+    /// `304 Not Modified`: the client's copy is current; no body.
+    pub fn not_modified() -> Reply {
+        Reply {
+            status: StatusCode::NOT_MODIFIED,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
     pub fn with_header(mut self, name: &'static str, value: String) -> Reply {
         self.headers.push((name, value));
         self

@@ -4,7 +4,9 @@
 
 use crate::domain::body::all_valid;
 use crate::domain::credentials::{current_password, new_password};
-use crate::domain::{Body, Cursor, CursorKind, Limit, Password, PokemonId, Username};
+use crate::domain::{
+    Body, Cursor, CursorKind, IfMatch, Limit, Password, PokemonId, UserId, Username,
+};
 use crate::error::{ApiError, Result};
 use crate::http::Request;
 
@@ -50,4 +52,12 @@ pub fn password_change(request: &Request) -> Result<(Password, Password)> {
     )?;
     let new = new_password(new, &current)?;
     Ok((current, new))
+}
+
+/// `If-Match` on a write to `owner`'s favorites list. Only the store can tell whether
+/// it matches, after the body's own checks (the catalog's among them): a malformed
+/// value is judged there too, as a condition nothing meets.
+pub fn if_match(request: &Request, owner: UserId) -> IfMatch {
+    let values: Vec<&[u8]> = request.header_values("if-match").collect();
+    IfMatch::parse(&values, owner)
 }

@@ -12,7 +12,7 @@ use crate::log::warn;
 use spin_sdk::sqlite3::Connection;
 
 /// The `PRAGMA user_version` that `migrations.sql` leaves behind.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The first column of every read (`Db::read`): the file's schema version, read in the
 /// same statement as the data, so the check costs no host call of its own.
@@ -21,7 +21,7 @@ pub const VERSION_COLUMN: &str = "(SELECT user_version FROM pragma_user_version)
 /// The condition of every write: on a file older than this build the write changes
 /// nothing (and the read that explains why migrates it); on a file newer than this build
 /// (a rolled-back deploy) it changes nothing either, and the read refuses to go on.
-pub const SCHEMA_IS_CURRENT: &str = "(SELECT user_version FROM pragma_user_version) = 2";
+pub const SCHEMA_IS_CURRENT: &str = "(SELECT user_version FROM pragma_user_version) = 3";
 
 const MIGRATIONS: &str = include_str!("../../migrations.sql");
 

@@ -4,18 +4,21 @@
 //! as `422 validation_failed` with that field in `errors`.
 //!
 //! One file per group: [`ids`] (users, Pokémon), [`credentials`] (username, password, session),
-//! [`paging`] (page size and cursor), [`body`] (a JSON object's fields and the lists in
-//! it). Reading a request into these lives in `api::input`.
+//! [`paging`] (page size and cursor), [`tags`] (list versions and their entity tags),
+//! [`body`] (a JSON object's fields and the lists in it). Reading a request into these
+//! lives in `api::input`.
 
 pub mod body;
 pub mod credentials;
 pub mod ids;
 pub mod paging;
+pub mod tags;
 
 pub use body::Body;
 pub use credentials::{Password, Session, Username};
 pub use ids::{PokemonId, UserId};
 pub use paging::{Cursor, CursorKind, Limit};
+pub use tags::{IfMatch, ListVersion};
 
 use serde::Serialize;
 

@@ -5,8 +5,9 @@ use super::{
     malformed, session_params, user_checks, write_or_explain, Result, StoreError, NOW,
     SESSION_IS_LIVE, SESSION_VERSION,
 };
+use crate::db::Tx;
 use crate::db::{Db, OnUnique, Row, Value, SCHEMA_IS_CURRENT};
-use crate::domain::{PokemonId, Session, MAX_FAVORITES};
+use crate::domain::{IfMatch, ListVersion, PokemonId, Session, MAX_FAVORITES};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -33,15 +34,42 @@ impl Favorite {
     }
 }
 
-/// Up to `limit` favorites after `after_key`, oldest first, of the session's user. One
-/// statement: the user's row and their page come from one snapshot, and the check that
-/// the session is live costs nothing extra.
-pub fn page(db: &Db, session: Session, after_key: i64, limit: i64) -> Result<Vec<Favorite>> {
+/// In a statement whose `?1` is the user: the id of their newest favorite (0 when the
+/// list is empty), the first half of the list's version. Every add makes it new.
+const LAST_FAVORITE: &str = "coalesce((SELECT max(id) FROM favorites WHERE user_id = ?1), 0)";
+
+/// In a statement whose `?1` is the user: their list's epoch, the second half of its
+/// version. Every remove and replace bumps it (a user without a row is at 0).
+const EPOCH: &str = "coalesce((SELECT epoch FROM favorite_lists WHERE user_id = ?1), 0)";
+
+/// The condition that the user's list is at a version `If-Match` accepts: `?{at}` is
+/// `NULL` (any version) or a JSON array of [`ListVersion::key`]s. Part of the write's
+/// own first statement, so it is decided under the write lock, before anything changes.
+fn list_is_at(at: usize) -> String {
+    format!(
+        "(?{at} IS NULL OR ({LAST_FAVORITE} || '.' || {EPOCH}) IN (SELECT value FROM json_each(?{at})))"
+    )
+}
+
+/// `If-Match` as a statement parameter (see [`list_is_at`]).
+fn expected_param(expected: &IfMatch) -> Value {
+    expected.keys().map_or(Value::Null, Value::Text)
+}
+
+/// Up to `limit` favorites after `after_key`, oldest first, of the session's user, and
+/// the list's version. One statement: the user's row, the version and the page come
+/// from one snapshot, and the check that the session is live costs nothing extra.
+pub fn page(
+    db: &Db,
+    session: Session,
+    after_key: i64,
+    limit: i64,
+) -> Result<(ListVersion, Vec<Favorite>)> {
     let [user, version] = session_params(session);
     let rows = db.read(
         &format!(
             "SELECT (SELECT user_version FROM pragma_user_version),
-                    u.id, f.id, f.pokemon_id, p.name, f.added_at
+                    u.id, {LAST_FAVORITE}, {EPOCH}, f.id, f.pokemon_id, p.name, f.added_at
              FROM users u
              LEFT JOIN favorites f ON f.user_id = u.id AND f.id > ?3
              LEFT JOIN pokemon p ON p.id = f.pokemon_id
@@ -56,38 +84,56 @@ pub fn page(db: &Db, session: Session, after_key: i64, limit: i64) -> Result<Vec
             Value::Integer(limit),
         ],
     )?;
-    if rows.is_empty() {
+    let Some(first) = rows.first() else {
         return Err(StoreError::UserGone);
-    }
+    };
+    let list = ListVersion {
+        last: first.int(1)?,
+        epoch: first.int(2)?,
+    };
     let mut items = Vec::with_capacity(rows.len());
     for row in rows.iter() {
         // A user with no favorites (left) comes back as one row of NULLs.
-        if row.opt_int(1)?.is_some() {
-            items.push(Favorite::from_row(row, 1)?);
+        if row.opt_int(3)?.is_some() {
+            items.push(Favorite::from_row(row, 3)?);
         }
     }
-    Ok(items)
+    Ok((list, items))
 }
 
-/// Adds one favorite at the end of the list. When it cannot, the answer is the first
-/// that applies of: the user is gone, the Pokémon is unknown, it is a favorite already,
-/// the list is full.
+/// Adds one favorite at the end of the list, if the list is at a version `expected`
+/// accepts, and returns it with the list's new version. When it cannot, the answer is
+/// the first that applies of: the user is gone, the Pokémon is unknown, the list is not
+/// at an expected version, it is a favorite already, the list is full.
 ///
 /// One statement: the insert's own conditions (the user exists, the Pokémon is in the
-/// catalog, the list is under the cap, the schema is current) and the `UNIQUE`
-/// constraint decide, atomically, so two requests cannot both pass the cap. Only when
-/// it inserts nothing does a read find out which condition failed.
-pub fn add(db: &Db, session: Session, pokemon: PokemonId) -> Result<Favorite> {
+/// catalog, the list is under the cap and at an expected version, the schema is current)
+/// and the `UNIQUE` constraint decide, atomically, so two requests cannot both pass the
+/// cap or both match one version. The new row's id is itself the list's new version
+/// (with the epoch, which an add leaves alone), so the version costs no statement. Only
+/// when it inserts nothing does a read find out which condition failed.
+pub fn add(
+    db: &Db,
+    session: Session,
+    pokemon: PokemonId,
+    expected: &IfMatch,
+) -> Result<(Favorite, ListVersion)> {
     let [user, version] = session_params(session);
-    let params = [user, version, Value::Integer(pokemon.get())];
+    let params = [
+        user,
+        version,
+        Value::Integer(pokemon.get()),
+        expected_param(expected),
+    ];
     let sql = format!(
         "INSERT INTO favorites (user_id, pokemon_id, added_at)
          SELECT u.id, p.id, {NOW}
          FROM users u JOIN pokemon p ON p.id = ?3
          WHERE u.id = ?1 AND {SESSION_VERSION}
            AND (SELECT count(*) FROM favorites WHERE user_id = ?1) < {MAX_FAVORITES}
-           AND {SCHEMA_IS_CURRENT}
-         RETURNING id, added_at, (SELECT name FROM pokemon WHERE id = pokemon_id)"
+           AND {SCHEMA_IS_CURRENT} AND {list_is_at}
+         RETURNING id, added_at, (SELECT name FROM pokemon WHERE id = pokemon_id), {EPOCH}",
+        list_is_at = list_is_at(4)
     );
     let insert = || {
         let rows = db
@@ -96,29 +142,38 @@ pub fn add(db: &Db, session: Session, pokemon: PokemonId) -> Result<Favorite> {
         let Some(row) = rows.first() else {
             return Ok(None);
         };
-        Ok(Some(Favorite {
+        let favorite = Favorite {
             key: row.int(0)?,
             pokemon_id: pokemon.get(),
             name: row.text(2)?.to_string(),
             added_at: row.text(1)?.to_string(),
-        }))
+        };
+        let list = ListVersion {
+            last: favorite.key,
+            epoch: row.int(3)?,
+        };
+        Ok(Some((favorite, list)))
     };
     let explain = || {
         let checks = user_checks(
             db,
             &format!(
                 "SELECT (SELECT user_version FROM pragma_user_version), {SESSION_IS_LIVE},
-                        EXISTS (SELECT 1 FROM pokemon WHERE id = ?3),
+                        EXISTS (SELECT 1 FROM pokemon WHERE id = ?3), {list_is_at},
                         EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3),
-                        (SELECT count(*) FROM favorites WHERE user_id = ?1)"
+                        (SELECT count(*) FROM favorites WHERE user_id = ?1)",
+                list_is_at = list_is_at(4)
             ),
             &params,
         )?;
-        let [known, exists, count] = checks[..] else {
+        let [known, at_expected, exists, count] = checks[..] else {
             return Err(malformed("the add check gave the wrong columns"));
         };
         if known == 0 {
             return Err(StoreError::UnknownPokemon(vec![pokemon.get()]));
+        }
+        if at_expected == 0 {
+            return Err(StoreError::PreconditionFailed);
         }
         if exists != 0 {
             return Err(StoreError::FavoriteExists(pokemon.get()));
@@ -131,14 +186,41 @@ pub fn add(db: &Db, session: Session, pokemon: PokemonId) -> Result<Favorite> {
     write_or_explain(insert, explain)
 }
 
-/// Replaces the whole list with `ids`, in that order, and returns the new list.
-/// Unknown ids change nothing ([`StoreError::UnknownPokemon`]).
+/// Inside a write that changed the list: bumps its epoch, and returns its new version.
+fn next_epoch(tx: &Tx, user: &Value) -> Result<ListVersion> {
+    let rows = tx.query(
+        &format!(
+            "INSERT INTO favorite_lists (user_id, epoch) VALUES (?1, 1)
+             ON CONFLICT (user_id) DO UPDATE SET epoch = epoch + 1
+             RETURNING {LAST_FAVORITE}, epoch"
+        ),
+        std::slice::from_ref(user),
+    )?;
+    let row = rows
+        .first()
+        .ok_or_else(|| malformed("the epoch bump gave no row"))?;
+    Ok(ListVersion {
+        last: row.int(0)?,
+        epoch: row.int(1)?,
+    })
+}
+
+/// Replaces the whole list with `ids`, in that order, if the list is at a version
+/// `expected` accepts, and returns the new list and its version. Unknown ids change
+/// nothing ([`StoreError::UnknownPokemon`]).
 ///
 /// The checks that need no lock run first, in one read: the session is live, and which
-/// ids the catalog has (it never changes), with their names. Then one transaction of two
-/// statements: the old list out (its `added_at` kept for the Pokémon that stay), the new
-/// list in, in the order given.
-pub fn replace(db: &Db, session: Session, ids: &[PokemonId]) -> Result<Vec<Favorite>> {
+/// ids the catalog has (it never changes), with their names. Then one transaction of
+/// three statements: the epoch bumped (only if the session is still live and the list
+/// at an expected version, decided under the lock before anything changes), the old
+/// list out (its `added_at` kept for the Pokémon that stay), the new list in, in the
+/// order given.
+pub fn replace(
+    db: &Db,
+    session: Session,
+    ids: &[PokemonId],
+    expected: &IfMatch,
+) -> Result<(ListVersion, Vec<Favorite>)> {
     let [user_id, version] = session_params(session);
     let id_list = Value::Text(
         serde_json::to_string(&ids.iter().map(|id| id.get()).collect::<Vec<_>>())
@@ -171,76 +253,135 @@ pub fn replace(db: &Db, session: Session, ids: &[PokemonId]) -> Result<Vec<Favor
     if !unknown.is_empty() {
         return Err(StoreError::UnknownPokemon(unknown));
     }
+    let checked = [user_id.clone(), version, expected_param(expected)];
+    let bump = format!(
+        "INSERT INTO favorite_lists (user_id, epoch)
+         SELECT ?1, 1 WHERE {SESSION_IS_LIVE} AND {SCHEMA_IS_CURRENT} AND {list_is_at}
+         ON CONFLICT (user_id) DO UPDATE SET epoch = epoch + 1
+         RETURNING epoch",
+        list_is_at = list_is_at(3)
+    );
     let insert = format!(
         "INSERT INTO favorites (user_id, pokemon_id, added_at)
-         SELECT ?1, j.value, coalesce(json_extract(?4, '$.\"' || j.value || '\"'), {NOW})
-         FROM json_each(?3) j
-         WHERE {SESSION_IS_LIVE}
+         SELECT ?1, j.value, coalesce(json_extract(?3, '$.\"' || j.value || '\"'), {NOW})
+         FROM json_each(?2) j
          ORDER BY j.key
          RETURNING id, pokemon_id, added_at"
     );
-    let mut items = db.write(|tx| {
-        let removed = tx.query(
-            "DELETE FROM favorites WHERE user_id = ?1 RETURNING pokemon_id, added_at",
-            std::slice::from_ref(&user_id),
-        )?;
-        let mut added_at = serde_json::Map::new();
-        for row in removed.iter() {
-            added_at.insert(row.int(0)?.to_string(), row.text(1)?.into());
-        }
-        let inserted = tx.query(
-            &insert,
-            &[
-                user_id.clone(),
-                version.clone(),
-                id_list.clone(),
-                Value::Text(serde_json::Value::Object(added_at).to_string()),
-            ],
-        )?;
-        // The session ended since the read above: nothing may be left behind.
-        if inserted.len() != ids.len() {
-            return Err(StoreError::UserGone);
-        }
-        inserted
-            .iter()
-            .map(|row| {
-                let pokemon_id = row.int(1)?;
-                Ok(Favorite {
-                    key: row.int(0)?,
-                    pokemon_id,
-                    name: names.get(&pokemon_id).cloned().unwrap_or_default(),
-                    added_at: row.text(2)?.to_string(),
+    let write = || {
+        db.write(|tx| {
+            let Some(bumped) = tx.query(&bump, &checked)?.first().map(|row| row.int(0)) else {
+                return Ok(None);
+            };
+            let epoch = bumped?;
+            let removed = tx.query(
+                "DELETE FROM favorites WHERE user_id = ?1 RETURNING pokemon_id, added_at",
+                std::slice::from_ref(&user_id),
+            )?;
+            let mut added_at = serde_json::Map::new();
+            for row in removed.iter() {
+                added_at.insert(row.int(0)?.to_string(), row.text(1)?.into());
+            }
+            let inserted = tx.query(
+                &insert,
+                &[
+                    user_id.clone(),
+                    id_list.clone(),
+                    Value::Text(serde_json::Value::Object(added_at).to_string()),
+                ],
+            )?;
+            let mut items = inserted
+                .iter()
+                .map(|row| {
+                    let pokemon_id = row.int(1)?;
+                    Ok(Favorite {
+                        key: row.int(0)?,
+                        pokemon_id,
+                        name: names.get(&pokemon_id).cloned().unwrap_or_default(),
+                        added_at: row.text(2)?.to_string(),
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>>>()
-    })?;
-    // RETURNING promises no order; the list's order is that of the keys.
-    items.sort_by_key(|f| f.key);
-    Ok(items)
-}
-
-/// Removes one favorite: `Ok(false)` if it was not a favorite.
-/// One statement; only when it deletes nothing does a read tell the two apart.
-pub fn remove(db: &Db, session: Session, pokemon: PokemonId) -> Result<bool> {
-    let [user, version] = session_params(session);
-    let params = [user, version, Value::Integer(pokemon.get())];
-    let sql = format!(
-        "DELETE FROM favorites
-         WHERE user_id = ?1 AND pokemon_id = ?3 AND {SESSION_VERSION} AND {SCHEMA_IS_CURRENT}
-         RETURNING id"
-    );
-    let delete = || Ok((!db.query(&sql, &params)?.is_empty()).then_some(true));
+                .collect::<Result<Vec<_>>>()?;
+            // RETURNING promises no order; the list's order is that of the keys.
+            items.sort_by_key(|f| f.key);
+            let last = items.last().map_or(0, |f| f.key);
+            Ok(Some((ListVersion { last, epoch }, items)))
+        })
+    };
     let explain = || {
         let checks = user_checks(
             db,
             &format!(
                 "SELECT (SELECT user_version FROM pragma_user_version), {SESSION_IS_LIVE},
-                        EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3)"
+                        {list_is_at}",
+                list_is_at = list_is_at(3)
+            ),
+            &checked,
+        )?;
+        // At an expected version after all: the file was behind (the read migrated it),
+        // or the list moved to it since; try again.
+        if checks.first() == Some(&0) {
+            return Err(StoreError::PreconditionFailed);
+        }
+        Ok(None)
+    };
+    write_or_explain(write, explain)
+}
+
+/// Removes one favorite, if the list is at a version `expected` accepts: the list's new
+/// version, or `Ok(None)` if it was not a favorite.
+///
+/// One transaction: the delete, whose own conditions (the session is live, the list at
+/// an expected version, the schema current) are decided under the write lock before
+/// anything changes, then the epoch bump. Only when it deletes nothing does a read,
+/// after the transaction, tell the reasons apart.
+pub fn remove(
+    db: &Db,
+    session: Session,
+    pokemon: PokemonId,
+    expected: &IfMatch,
+) -> Result<Option<ListVersion>> {
+    let [user, version] = session_params(session);
+    let params = [
+        user,
+        version,
+        Value::Integer(pokemon.get()),
+        expected_param(expected),
+    ];
+    let sql = format!(
+        "DELETE FROM favorites
+         WHERE user_id = ?1 AND pokemon_id = ?3 AND {SESSION_VERSION} AND {SCHEMA_IS_CURRENT}
+           AND {list_is_at}
+         RETURNING id",
+        list_is_at = list_is_at(4)
+    );
+    let delete = || {
+        db.write(|tx| {
+            if tx.query(&sql, &params)?.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some(Some(next_epoch(tx, &params[0])?)))
+        })
+    };
+    let explain = || {
+        let checks = user_checks(
+            db,
+            &format!(
+                "SELECT (SELECT user_version FROM pragma_user_version), {SESSION_IS_LIVE},
+                        {list_is_at},
+                        EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3)",
+                list_is_at = list_is_at(4)
             ),
             &params,
         )?;
+        let [at_expected, exists] = checks[..] else {
+            return Err(malformed("the remove check gave the wrong columns"));
+        };
+        if at_expected == 0 {
+            return Err(StoreError::PreconditionFailed);
+        }
         // Still there: it was added again since, or the file was behind; try again.
-        Ok((checks.first() == Some(&0)).then_some(false))
+        Ok((exists == 0).then_some(None))
     };
     write_or_explain(delete, explain)
 }

@@ -31,6 +31,8 @@ pub enum StoreError {
     UnknownPokemon(Vec<i64>),
     /// The list is at [`crate::domain::MAX_FAVORITES`] already.
     TooManyFavorites,
+    /// The favorites list is not at a version that `If-Match` accepts.
+    PreconditionFailed,
     /// A write found the data changed under it on every attempt.
     Contended(usize),
     /// The database failed.

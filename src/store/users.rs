@@ -174,6 +174,7 @@ pub fn delete(db: &Db, session: Session) -> Result<()> {
             }
             tx.query("DELETE FROM favorites WHERE user_id = ?1", user_id)?;
             tx.query("DELETE FROM sessions WHERE user_id = ?1", user_id)?;
+            tx.query("DELETE FROM favorite_lists WHERE user_id = ?1", user_id)?;
             Ok(Some(()))
         })
     };
