@@ -11,7 +11,9 @@
 
 use crate::helpers::{assert_json, assert_problem, store_tests, TestApp, TestUser};
 use crate::host::{io, libsql, FaultAction, FaultTimes, FaultWhen, HostResponse, StoreMode};
-use std::cell::Cell;
+use serde_json::{json, Value};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 type Prepare<'a> = Box<dyn Fn() -> Option<TestUser> + 'a>;
 type Call<'a> = Box<dyn Fn(Option<&TestUser>) -> HostResponse + 'a>;
@@ -34,7 +36,9 @@ fn expected_status(route: &str, sql: &str, kind: &str) -> (u16, &'static str) {
         "unique" if route == "register" && sql.starts_with("INSERT INTO users") => {
             (409, "username_taken")
         }
-        "unique" if route == "add favorite" && sql.starts_with("INSERT INTO favorites") => {
+        "unique"
+            if route.starts_with("add favorite") && sql.starts_with("INSERT INTO favorites") =>
+        {
             (409, "favorite_exists")
         }
         _ => (500, "internal"),
@@ -86,6 +90,33 @@ fn write_routes<'a>(
         assert_eq!(app.replace_favorites(ash, &[1, 2, 3]).status, 200);
         None
     };
+    // A conditional write: the list's tag is read while preparing, and sent in If-Match.
+    // After a failed call the next one must succeed with the same tag: the failure left
+    // the list's version where it was.
+    let tag = Rc::new(RefCell::new(String::new()));
+    let read_tag = {
+        let tag = Rc::clone(&tag);
+        move || {
+            list_of_three();
+            let list = app.favorites(ash);
+            *tag.borrow_mut() = list.header("etag").expect("an ETag").to_string();
+            None
+        }
+    };
+    let if_match = move |method: &'static str, path: String, body: Option<Value>| {
+        let tag = Rc::clone(&tag);
+        Box::new(move |_: Option<&TestUser>| {
+            let tag = tag.borrow().clone();
+            app.send_with(
+                method,
+                &path,
+                Some(&ash.token),
+                body.as_ref(),
+                &[("if-match", &tag)],
+            )
+        }) as Call<'a>
+    };
+    let list_path = format!("/api/users/{}/favorites", ash.id);
     vec![
         WriteRoute {
             name: "register",
@@ -110,6 +141,28 @@ fn write_routes<'a>(
             ok: 204,
             prepare: Box::new(list_of_three),
             call: Box::new(move |_| app.remove_favorite(ash, 2)),
+        },
+        WriteRoute {
+            name: "add favorite if match",
+            ok: 201,
+            prepare: Box::new(read_tag.clone()),
+            call: if_match("POST", list_path.clone(), Some(json!({"pokemon_id": 25}))),
+        },
+        WriteRoute {
+            name: "replace favorites if match",
+            ok: 200,
+            prepare: Box::new(read_tag.clone()),
+            call: if_match(
+                "PUT",
+                list_path.clone(),
+                Some(json!({"pokemon_ids": [4, 5]})),
+            ),
+        },
+        WriteRoute {
+            name: "remove favorite if match",
+            ok: 204,
+            prepare: Box::new(read_tag),
+            call: if_match("DELETE", format!("{list_path}/2"), None),
         },
         // A write that changes nothing, then the read that says why (404, not 401).
         WriteRoute {

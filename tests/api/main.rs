@@ -27,3 +27,4 @@ mod statements;
 mod transactions;
 mod upgrade;
 mod users;
+mod versions;

@@ -43,7 +43,8 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
     let live =
         "(EXISTS (SELECT 1 FROM users WHERE id = ?1) AND coalesce((SELECT version FROM sessions";
     let exists = read(live);
-    let page = read("u.id, f.id");
+    // The list's version (newest favorite, epoch) rides along with the page.
+    let page = read("u.id, coalesce((SELECT max(id) FROM favorites WHERE user_id = ?1), 0),");
     let search = read("id, name FROM pokemon");
     let pokemon = read("p.id, p.name FROM (SELECT 1) LEFT JOIN pokemon p");
     let login = read("u.id, coalesce(s.version, 0), u.password_hash, coalesce(n.failures, 0)");
@@ -82,26 +83,63 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
         (app.get(&base, Some(&ash.token)), vec![&profile], 1),
         (app.add_favorite(&ash, 25), vec!["INSERT INTO favorites"], 1),
         (app.favorites(&ash), vec![&page], 1),
+        // 304 is decided from the page read's own version columns.
+        (
+            app.send_with(
+                "GET",
+                &format!("{base}/favorites"),
+                Some(&ash.token),
+                None,
+                &[("if-none-match", "*")],
+            ),
+            vec![&page],
+            1,
+        ),
+        // If-Match is a condition of the insert itself.
+        (
+            app.send_with(
+                "POST",
+                &format!("{base}/favorites"),
+                Some(&ash.token),
+                Some(&serde_json::json!({"pokemon_id": 26})),
+                &[("if-match", "*")],
+            ),
+            vec!["INSERT INTO favorites"],
+            1,
+        ),
         (
             app.replace_favorites(&ash, &[1, 4]),
             vec![
                 &replace_check,
                 "BEGIN IMMEDIATE",
+                "INSERT INTO favorite_lists",
                 "DELETE FROM favorites",
                 "INSERT INTO favorites",
                 "COMMIT",
             ],
             1,
         ),
+        // The delete, then the epoch bump that makes the list's version new.
         (
             app.remove_favorite(&ash, 4),
-            vec!["DELETE FROM favorites"],
+            vec![
+                "BEGIN IMMEDIATE",
+                "DELETE FROM favorites",
+                "INSERT INTO favorite_lists",
+                "COMMIT",
+            ],
             1,
         ),
-        // Nothing deleted: one read tells "not a favorite" (404) from "user gone" (401).
+        // Nothing deleted: one read tells "not a favorite" (404) from "user gone" (401)
+        // and from a stale If-Match (412).
         (
             app.remove_favorite(&ash, 4),
-            vec!["DELETE FROM favorites", &remove_check],
+            vec![
+                "BEGIN IMMEDIATE",
+                "DELETE FROM favorites",
+                "COMMIT",
+                &remove_check,
+            ],
             1,
         ),
         (app.get("/api/pokemon?q=char", None), vec![&search], 0),
@@ -145,6 +183,7 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
                 "DELETE FROM users",
                 "DELETE FROM favorites",
                 "DELETE FROM sessions",
+                "DELETE FROM favorite_lists",
                 "COMMIT",
             ],
             1,

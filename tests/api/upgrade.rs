@@ -38,7 +38,7 @@ fn steps(script: &str) -> Vec<(i64, String)> {
 
 /// SHA-256 of each step that has landed on main, as it landed. A landed step is never
 /// edited (a database out there was built by it): a change goes into a new step.
-const LANDED: [(i64, &str); 2] = [
+const LANDED: [(i64, &str); 3] = [
     (
         1,
         "0c15d80812f818bf9277ec5f9136f21fdd2528f8f7847f25b4252c4c20b2be43",
@@ -46,6 +46,10 @@ const LANDED: [(i64, &str); 2] = [
     (
         2,
         "d3f7a0852dd8c3edeb1ef8af1a1d7d6ddeef5a74809099f1b03c38206da2298e",
+    ),
+    (
+        3,
+        "f2432bdadfa47f78b69907d3613545d88a51a6047baeeda95a51a6e8fbc5db87",
     ),
 ];
 
@@ -223,6 +227,122 @@ fn migrations_sql_run_twice_brings_a_v1_database_forward_too() {
             "already current: no migration by the component"
         );
         assert_served_as_before(&app, &token, ash);
+    }
+}
+
+/// A database file as schema version 2 left it (steps 1 and 2 of `migrations.sql`,
+/// unedited): two users with lists, one of them signed out once (session version 1),
+/// and a counted failed login. Returns a token of ash's live session, and ash's and
+/// misty's ids.
+fn write_v2_file(path: &Path) -> (String, i64, i64) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let steps = steps(&migrations_sql());
+    conn.execute_batch(&steps[0].1).unwrap();
+    conn.execute_batch(&steps[1].1).unwrap();
+    conn.execute_batch(
+        "INSERT INTO users (username, password_hash, created_at)
+         VALUES ('misty', 'not-a-real-hash', '2025-12-31T23:59:59Z'),
+                ('ash', 'not-a-real-hash', '2026-01-02T03:04:05Z');
+         INSERT INTO favorites (user_id, pokemon_id, added_at)
+         VALUES (2, 150, '2026-01-03T00:00:01Z'), (1, 7, '2026-01-03T00:00:02Z'),
+                (2, 25, '2026-01-04T00:00:03Z');
+         INSERT INTO sessions (user_id, version) VALUES (2, 1);
+         INSERT INTO login_failures (key, failures, window_ends)
+         VALUES ('user:ash', 2, 4102444800);",
+    )
+    .unwrap();
+    assert_eq!(
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+            .unwrap(),
+        2
+    );
+    drop(conn);
+    let token = sign_token(
+        TEST_JWT_SECRET.as_bytes(),
+        &json!({"alg": "HS256", "typ": "JWT"}),
+        &json!({"sub": "2", "iss": "pokefavs", "iat": now(), "exp": now() + 600, "ver": 1}),
+    );
+    (token, 2, 1)
+}
+
+/// The rows of the v2 tables, as text.
+fn v2_rows(path: &Path) -> String {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut out = v1_rows(path);
+    for sql in [
+        "SELECT user_id, version FROM sessions ORDER BY user_id",
+        "SELECT key, failures, window_ends FROM login_failures ORDER BY key",
+    ] {
+        let mut statement = conn.prepare(sql).unwrap();
+        let rows = statement
+            .query_map([], |row| {
+                Ok(format!(
+                    "{:?}|{:?}|{:?}",
+                    row.get::<_, rusqlite::types::Value>(0)?,
+                    row.get::<_, rusqlite::types::Value>(1)?,
+                    row.get::<_, Option<i64>>(2).ok().flatten()
+                ))
+            })
+            .unwrap();
+        for row in rows {
+            out.push_str(&row.unwrap());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn a_v2_database_is_brought_forward_with_a_tag_for_every_list() {
+    for mode in [StoreMode::Local, StoreMode::Libsql] {
+        let app = TestApp::new(mode);
+        let (token, ash, misty) = write_v2_file(app.db_path());
+        let before = v2_rows(app.db_path());
+        let path = format!("/api/users/{ash}/favorites");
+        let first = app.get(&path, Some(&token));
+        assert_eq!(first.status, 200, "{mode:?}: {}", first.text());
+        assert_eq!(v2_rows(app.db_path()), before, "{mode:?}: every row kept");
+        let health = assert_json(&app.get("/health", None), 200);
+        assert_eq!(health["database"]["schema_version"], SCHEMA_VERSION);
+        // The list as it was, with a tag, which a conditional write accepts.
+        let ids: Vec<i64> = first.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["pokemon_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, [150, 25], "{mode:?}");
+        let tag = first.header("etag").expect("a tag").to_string();
+        let cached = app.send_with("GET", &path, Some(&token), None, &[("if-none-match", &tag)]);
+        assert_eq!(cached.status, 304, "{mode:?}");
+        let stale = app.send_with(
+            "DELETE",
+            &format!("{path}/150"),
+            Some(&token),
+            None,
+            &[("if-match", "\"stale\"")],
+        );
+        assert_problem(&stale, 412, "precondition_failed");
+        let removed = app.send_with(
+            "DELETE",
+            &format!("{path}/150"),
+            Some(&token),
+            None,
+            &[("if-match", &tag)],
+        );
+        assert_eq!(removed.status, 204, "{mode:?}: {}", removed.text());
+        let new_tag = removed.header("etag").expect("a new tag");
+        assert_ne!(new_tag, tag);
+        // Misty's list (she never signed out: session version 0) has a tag of its own.
+        let misty_token = sign_token(
+            TEST_JWT_SECRET.as_bytes(),
+            &json!({"alg": "HS256", "typ": "JWT"}),
+            &json!({"sub": misty.to_string(), "iss": "pokefavs", "iat": now(), "exp": now() + 600}),
+        );
+        let theirs = app.get(&format!("/api/users/{misty}/favorites"), Some(&misty_token));
+        assert_eq!(theirs.json()["items"][0]["pokemon_id"], 7, "{mode:?}");
+        let their_tag = theirs.header("etag").expect("a tag");
+        assert!(their_tag != tag && their_tag != new_tag, "{mode:?}");
     }
 }
 

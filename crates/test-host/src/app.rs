@@ -53,6 +53,26 @@ impl TestApp {
         self.checked(method, path, request::request(method, path, token, body))
     }
 
+    /// Sends a request as [`TestApp::send`] does, with these headers added.
+    pub fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> HostResponse {
+        let mut request = request::request(method, path, token, body);
+        for (name, value) in headers {
+            let value = http::HeaderValue::from_bytes(value.as_bytes()).expect("a header value");
+            request.headers_mut().append(
+                http::HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
+                value,
+            );
+        }
+        self.checked(method, path, request)
+    }
+
     /// Sends a request exactly as given (raw headers and bytes).
     pub fn raw(
         &self,
