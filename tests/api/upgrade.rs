@@ -107,18 +107,29 @@ fn write_v1_file(path: &Path) -> (String, i64) {
         )
         .unwrap();
     }
-    assert_eq!(
-        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
-            .unwrap(),
-        1
-    );
+    assert_eq!(user_version(&conn), 1);
     drop(conn);
-    let token = sign_token(
+    (token_for(ash, None), ash)
+}
+
+fn user_version(conn: &rusqlite::Connection) -> i64 {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// A token as this deploy's secret signs it: for `user`, with `ver` when given (a token
+/// of v1 has none).
+fn token_for(user: i64, ver: Option<i64>) -> String {
+    let mut claims =
+        json!({"sub": user.to_string(), "iss": "pokefavs", "iat": now(), "exp": now() + 600});
+    if let Some(ver) = ver {
+        claims["ver"] = json!(ver);
+    }
+    sign_token(
         TEST_JWT_SECRET.as_bytes(),
         &json!({"alg": "HS256", "typ": "JWT"}),
-        &json!({"sub": ash.to_string(), "iss": "pokefavs", "iat": now(), "exp": now() + 600}),
-    );
-    (token, ash)
+        &claims,
+    )
 }
 
 /// The v1 tables' rows, as text.
@@ -251,18 +262,9 @@ fn write_v2_file(path: &Path) -> (String, i64, i64) {
          VALUES ('user:ash', 2, 4102444800);",
     )
     .unwrap();
-    assert_eq!(
-        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
-            .unwrap(),
-        2
-    );
+    assert_eq!(user_version(&conn), 2);
     drop(conn);
-    let token = sign_token(
-        TEST_JWT_SECRET.as_bytes(),
-        &json!({"alg": "HS256", "typ": "JWT"}),
-        &json!({"sub": "2", "iss": "pokefavs", "iat": now(), "exp": now() + 600, "ver": 1}),
-    );
-    (token, 2, 1)
+    (token_for(2, Some(1)), 2, 1)
 }
 
 /// The rows of the v2 tables, as text.
@@ -334,11 +336,7 @@ fn a_v2_database_is_brought_forward_with_a_tag_for_every_list() {
         let new_tag = removed.header("etag").expect("a new tag");
         assert_ne!(new_tag, tag);
         // Misty's list (she never signed out: session version 0) has a tag of its own.
-        let misty_token = sign_token(
-            TEST_JWT_SECRET.as_bytes(),
-            &json!({"alg": "HS256", "typ": "JWT"}),
-            &json!({"sub": misty.to_string(), "iss": "pokefavs", "iat": now(), "exp": now() + 600}),
-        );
+        let misty_token = token_for(misty, None);
         let theirs = app.get(&format!("/api/users/{misty}/favorites"), Some(&misty_token));
         assert_eq!(theirs.json()["items"][0]["pokemon_id"], 7, "{mode:?}");
         let their_tag = theirs.header("etag").expect("a tag");

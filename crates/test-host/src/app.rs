@@ -50,7 +50,7 @@ impl TestApp {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> HostResponse {
-        self.checked(method, path, request::request(method, path, token, body))
+        self.send_with(method, path, token, body, &[])
     }
 
     /// Sends a request as [`TestApp::send`] does, with these headers added.
