@@ -44,7 +44,7 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
         "(EXISTS (SELECT 1 FROM users WHERE id = ?1) AND coalesce((SELECT version FROM sessions";
     let exists = read(live);
     // The list's version (newest favorite, epoch) rides along with the page.
-    let page = read("u.id, coalesce((SELECT max(id) FROM favorites WHERE user_id = ?1), 0),");
+    let page = read("u.id, (SELECT max(id) FROM favorites WHERE user_id = ?1),");
     let search = read("id, name FROM pokemon");
     let pokemon = read("p.id, p.name FROM (SELECT 1) LEFT JOIN pokemon p");
     let login = read("u.id, coalesce(s.version, 0), u.password_hash, coalesce(n.failures, 0)");
