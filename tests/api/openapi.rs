@@ -2,9 +2,11 @@
 //! (Every response of every test is also validated against the document: see
 //! `helpers::check_response`.)
 
-use crate::helpers::{assert_json, store_tests, TestApp};
+use crate::helpers::{assert_json, base64url, store_tests, TestApp};
+use crate::host::StoreMode;
 use crate::openapi_check;
 use pokefavs::ROUTES;
+use serde_json::json;
 use std::collections::BTreeSet;
 
 /// (METHOD, template) for every route the router has.
@@ -72,4 +74,78 @@ fn every_route_answers_with_the_methods_the_document_lists(app: TestApp) {
             assert_eq!(response.status == 405, !documented, "{method} {path}");
         }
     }
+}
+
+/// The `cursor` patterns of the document and the component's decoder agree: a schema
+/// fuzzer that draws a cursor from the pattern gets a page, and one that draws a value
+/// outside it gets 422. (.ci/cursor_pattern.py derives the patterns and checks them on
+/// many more samples against a port of the decoder; this holds them to the real one.)
+#[test]
+fn the_cursor_patterns_admit_exactly_the_cursors_the_component_takes() {
+    let app = TestApp::new(StoreMode::Local);
+    let user = app.user("pager");
+    let doc = openapi_check::document();
+    let keys = [
+        "1",
+        "9",
+        "10",
+        "25",
+        "1024",
+        "100000000000000000",
+        "999999999999999999",
+        "9223372036854775806",
+        "9223372036854775807",
+        "9223372036854775808",
+        "9223372036854775817",
+        "9999999999999999999",
+        "10000000000000000000",
+        "0",
+        "01",
+        "-1",
+        "+1",
+        "1.5",
+        "",
+        "x",
+    ];
+    let mut texts = vec![String::new(), "0".into(), "cDI1=".into(), "cDI1Zg".into()];
+    for tag in ["f", "p", "F", "q", ""] {
+        for key in keys {
+            let text = base64url(format!("{tag}{key}").as_bytes());
+            if text.is_empty() {
+                continue;
+            }
+            // The same bytes with the unused low bits of the last character set, and
+            // one character more or less.
+            let last = text.chars().last().unwrap_or('A');
+            let bumped = char::from_u32(last as u32 + 1).filter(char::is_ascii_alphanumeric);
+            texts.extend(bumped.map(|c| format!("{}{c}", &text[..text.len() - 1])));
+            texts.push(format!("{text}A"));
+            texts.push(text[..text.len().saturating_sub(1)].to_string());
+            texts.push(text);
+        }
+    }
+    let lists = [
+        ("/api/pokemon".to_string(), "PokemonCursor"),
+        (
+            format!("/api/users/{}/favorites", user.id),
+            "FavoritesCursor",
+        ),
+    ];
+    let mut accepted = 0;
+    for (path, schema) in &lists {
+        let schema = json!({ "$ref": format!("#/components/schemas/{schema}") });
+        for text in &texts {
+            let valid = openapi_check::validate_schema(&doc, &schema, &json!(text)).is_ok();
+            let response = app.get(&format!("{path}?limit=1&cursor={text}"), Some(&user.token));
+            assert_eq!(
+                response.status,
+                if valid { 200 } else { 422 },
+                "{path}?cursor={text}: the pattern says {}",
+                if valid { "valid" } else { "invalid" }
+            );
+            accepted += usize::from(valid);
+        }
+    }
+    // Both lists accept their own cursors of every length, and refuse the other's.
+    assert!(accepted >= 2 * 9, "only {accepted} cursors were valid");
 }
