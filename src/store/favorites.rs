@@ -339,7 +339,9 @@ pub fn replace(
 /// One transaction: the delete, whose own conditions (the session is live, the list at
 /// an expected version, the schema current) are decided under the write lock before
 /// anything changes, then the epoch bump. Only when it deletes nothing does a read,
-/// after the transaction, tell the reasons apart.
+/// after the transaction, tell the reasons apart: the user is gone, the Pokémon is not
+/// in the catalog (not a favorite), the list is not at an expected version, it is not
+/// a favorite.
 pub fn remove(
     db: &Db,
     session: Session,
@@ -373,15 +375,20 @@ pub fn remove(
             db,
             &format!(
                 "SELECT (SELECT user_version FROM pragma_user_version), {SESSION_IS_LIVE},
-                        {list_is_at},
+                        EXISTS (SELECT 1 FROM pokemon WHERE id = ?3), {list_is_at},
                         EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3)",
                 list_is_at = list_is_at(4)
             ),
             &params,
         )?;
-        let [at_expected, exists] = checks[..] else {
+        let [known, at_expected, exists] = checks[..] else {
             return Err(malformed("the remove check gave the wrong columns"));
         };
+        // A Pokémon outside the catalog names no favorite whatever the list holds: 404
+        // before If-Match (RFC 9110 §13.2.1), as an unknown id is 422 before it on add.
+        if known == 0 {
+            return Ok(Some(None));
+        }
         if at_expected == 0 {
             return Err(StoreError::PreconditionFailed);
         }

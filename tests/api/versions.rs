@@ -346,6 +346,8 @@ fn auth_ownership_and_the_body_are_judged_before_the_tag(app: TestApp) {
             422,
             "unknown_pokemon",
         );
+        // A Pokémon outside the catalog is never a favorite, whatever the tag.
+        assert_problem(&remove(&app, &ash, 2000, headers), 404, "not_found");
         // A state the stale client could not know about: the tag speaks first.
         assert_problem(&add(&app, &ash, 1, headers), 412, "precondition_failed");
         assert_problem(&remove(&app, &ash, 99, headers), 412, "precondition_failed");
