@@ -1,3 +1,19 @@
+-- The guard. Not a schema step: it names the last step's version, and changes with
+-- every step appended below.
+--
+-- Run as a batch (`spin up --sqlite @migrations.sql`) on a database whose schema is newer
+-- than the last step here (a deploy rolled back), this file must change nothing: the
+-- steps below would set `user_version` back and write to a layout they do not know. So
+-- this first statement fails on purpose there, the batch stops before anything ran, and
+-- `spin up` refuses to start, which is the right outcome: this build cannot serve that
+-- file. SQLite has no RAISE outside a trigger; a JSON path that is not one is the error,
+-- and its text is the message. On any other database it reads one row and changes
+-- nothing.
+SELECT json_extract('{}', CASE WHEN user_version > 3
+  THEN 'this database is newer than migrations.sql (schema version above 3): nothing was run'
+  ELSE '$' END)
+FROM pragma_user_version;
+
 -- pokefavs schema. The one source of truth for the database layout.
 --
 -- Versioned with PRAGMA user_version (last statement). Every statement is safe to run

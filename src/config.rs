@@ -4,6 +4,7 @@
 //! A missing or unusable value is a configuration error: the route answers
 //! `500 internal`, the log line says which setting is wrong, and `/health` reports it.
 
+use crate::domain::address::TrustedProxies;
 use crate::error::{ApiError, Result};
 use spin_sdk::variables;
 
@@ -32,10 +33,12 @@ pub fn problem() -> Option<&'static str> {
         Ok(ttl) if parse_ttl(&ttl).is_ok() => {}
         _ => return Some("token_ttl_seconds is not whole seconds from 60 to 2592000"),
     }
-    LIMITS
-        .iter()
-        .find(|limit| limit.read().is_err())
-        .map(|limit| limit.problem)
+    if let Some(limit) = LIMITS.iter().find(|limit| limit.read().is_err()) {
+        return Some(limit.problem);
+    }
+    trusted_proxies()
+        .is_err()
+        .then_some("trusted_proxies is not a comma-separated list of IP addresses and CIDR ranges")
 }
 
 /// A whole-number login throttling setting (contract v2, "Login throttling").
@@ -85,7 +88,13 @@ const WINDOW: LimitSetting = LimitSetting {
     max: 30 * 24 * 3600,
     problem: "login_window_seconds is not whole seconds from 1 to 2592000",
 };
-const LIMITS: [LimitSetting; 3] = [FAILURE_LIMIT, ADDRESS_LIMIT, WINDOW];
+const REGISTER_LIMIT: LimitSetting = LimitSetting {
+    name: "register_address_limit",
+    min: 0,
+    max: 1_000_000,
+    problem: "register_address_limit is not a whole number from 0 to 1000000",
+};
+const LIMITS: [LimitSetting; 4] = [FAILURE_LIMIT, ADDRESS_LIMIT, WINDOW, REGISTER_LIMIT];
 
 /// How many failed logins are allowed, and for how long they are remembered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +114,38 @@ pub fn login_limits() -> Result<LoginLimits> {
         per_address: ADDRESS_LIMIT.read()?,
         window_seconds: WINDOW.read()?,
     })
+}
+
+/// How many registrations one client address may make, and for how long they are
+/// remembered (contract v3, "Registration").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisterLimits {
+    /// Registrations per client address within a window; 0 means no limit.
+    pub per_address: u64,
+    /// The window, in seconds from the first registration (`login_window_seconds`).
+    pub window_seconds: u64,
+}
+
+/// The registration limit. The window is read only when the limit is on.
+pub fn register_limits() -> Result<RegisterLimits> {
+    let per_address = REGISTER_LIMIT.read()?;
+    let window_seconds = match per_address {
+        0 => 0,
+        _ => WINDOW.read()?,
+    };
+    Ok(RegisterLimits {
+        per_address,
+        window_seconds,
+    })
+}
+
+/// The proxies trusted to name the client in `X-Forwarded-For` (`trusted_proxies`).
+/// Read only by the routes that count client addresses, and only when a limit is on.
+pub fn trusted_proxies() -> Result<TrustedProxies> {
+    let text = variables::get("trusted_proxies")
+        .map_err(|err| ApiError::internal(format!("config: trusted_proxies unavailable: {err}")))?;
+    TrustedProxies::parse(&text)
+        .map_err(|why| ApiError::internal(format!("config: trusted_proxies: {why}")))
 }
 
 /// Why `secret` cannot sign tokens, if it cannot.
@@ -151,6 +192,8 @@ mod tests {
         assert_eq!(FAILURE_LIMIT.parse("5"), Ok(5));
         assert_eq!(ADDRESS_LIMIT.parse("0"), Ok(0));
         assert_eq!(WINDOW.parse(" 900 "), Ok(900));
+        assert_eq!(REGISTER_LIMIT.parse("0"), Ok(0));
+        assert_eq!(REGISTER_LIMIT.parse("20"), Ok(20));
         assert!(FAILURE_LIMIT.parse("0").is_err());
         assert!(WINDOW.parse("0").is_err());
         for bad in ["", "-1", "1.5", "five", "99999999999"] {

@@ -47,6 +47,8 @@ pub enum ApiError {
     UnknownPokemon(Vec<i64>),
     /// 429 `too_many_attempts`, with `Retry-After` in whole seconds (at least 1).
     TooManyAttempts(u64),
+    /// 429 `too_many_attempts` for registrations from one address, with `Retry-After`.
+    TooManyRegistrations(u64),
     /// 503 `database_unavailable` with `Retry-After`; the text is for the log only.
     DatabaseUnavailable(String),
     /// 500 `internal`; the text is for the log only.
@@ -77,7 +79,9 @@ impl ApiError {
             ApiError::Validation(_) | ApiError::UnknownPokemon(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyAttempts(_) | ApiError::TooManyRegistrations(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -99,7 +103,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
             ApiError::UnknownPokemon(_) => "unknown_pokemon",
-            ApiError::TooManyAttempts(_) => "too_many_attempts",
+            ApiError::TooManyAttempts(_) | ApiError::TooManyRegistrations(_) => "too_many_attempts",
             ApiError::DatabaseUnavailable(_) => "database_unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -135,6 +139,9 @@ impl ApiError {
             ApiError::TooManyAttempts(seconds) => {
                 format!("Too many failed logins; try again in {seconds} s")
             }
+            ApiError::TooManyRegistrations(seconds) => {
+                format!("Too many registrations from this address; try again in {seconds} s")
+            }
             ApiError::DatabaseUnavailable(_) => {
                 "The database is busy or unavailable; try again shortly".into()
             }
@@ -165,7 +172,9 @@ impl ApiError {
                 vec![("www-authenticate", "Bearer".into())]
             }
             ApiError::MethodNotAllowed(allow) => vec![("allow", allow.clone())],
-            ApiError::TooManyAttempts(seconds) => vec![("retry-after", seconds.to_string())],
+            ApiError::TooManyAttempts(seconds) | ApiError::TooManyRegistrations(seconds) => {
+                vec![("retry-after", seconds.to_string())]
+            }
             ApiError::DatabaseUnavailable(_) => vec![("retry-after", "1".into())],
             _ => Vec::new(),
         }

@@ -257,6 +257,10 @@ pub async fn serve(
             .push(field("cache-control", "no-store".to_string()));
     }
     outcome.route = template;
+    // HEAD: what GET would answer, without the body (RFC 9110 §9.3.2).
+    if request.method == Some(Method::HEAD) {
+        rendered.body.clear();
+    }
     if let Err(why) = send(out, rendered).await {
         let error = outcome
             .error

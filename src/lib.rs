@@ -180,7 +180,8 @@ impl Route {
     }
 }
 
-/// The methods a path template answers, as the `Allow` header lists them.
+/// The methods a path template answers, as the `Allow` header lists them: `HEAD`
+/// wherever `GET` is (every `GET` route answers it, see [`route_request`]).
 pub fn allowed(template: &str) -> String {
     let mut allow = String::new();
     for route in ROUTES.iter().filter(|route| route.template == template) {
@@ -188,8 +189,20 @@ pub fn allowed(template: &str) -> String {
             allow.push_str(", ");
         }
         allow.push_str(route.method.as_str());
+        if route.method == Method::GET {
+            allow.push_str(", HEAD");
+        }
     }
     allow
+}
+
+/// The route method that serves `method`: `HEAD` is served by the `GET` route (the
+/// edge then sends the status and header fields without the body, RFC 9110 §9.3.2).
+fn served_by(method: &Method) -> &Method {
+    match *method {
+        Method::HEAD => &Method::GET,
+        _ => method,
+    }
 }
 
 fn no_resource() -> ApiError {
@@ -197,7 +210,7 @@ fn no_resource() -> ApiError {
 }
 
 /// Finds the route of a request and runs it: 404 if no route has the path, 405 with
-/// `Allow` if routes have it but not with this method. Returns the matched template
+/// `Allow` if routes have it but not with this method. `HEAD` runs the `GET` route. Returns the matched template
 /// (for the log line) beside the answer.
 pub fn route_request(request: &Request) -> (Option<&'static str>, Result<Reply>) {
     let mut template = None;
@@ -206,7 +219,7 @@ pub fn route_request(request: &Request) -> (Option<&'static str>, Result<Reply>)
             continue;
         };
         template = Some(route.template);
-        if request.method.as_ref() == Some(&route.method) {
+        if request.method.as_ref().map(served_by) == Some(&route.method) {
             // Opened lazily: routes that never touch it (/health/live) open nothing.
             let db = Db::new();
             return (template, (route.handler)(request, &db, &params));
@@ -275,8 +288,9 @@ mod tests {
             .map(|route| (route.method.as_str(), route.template))
             .collect();
         assert_eq!(operations.len(), ROUTES.len());
-        assert_eq!(allowed("/api/users/{id}/favorites"), "GET, POST, PUT");
-        assert_eq!(allowed("/api/users/{id}"), "GET, DELETE");
+        assert_eq!(allowed("/api/users/{id}/favorites"), "GET, HEAD, POST, PUT");
+        assert_eq!(allowed("/api/users/{id}"), "GET, HEAD, DELETE");
+        assert_eq!(allowed("/api/auth/login"), "POST");
     }
 
     #[test]
@@ -290,13 +304,21 @@ mod tests {
             .flat_map(|(path, item)| {
                 let methods = item.as_object().unwrap().keys();
                 methods
-                    .filter(|m| ["get", "post", "put", "delete", "patch"].contains(&m.as_str()))
+                    .filter(|m| {
+                        ["get", "head", "post", "put", "delete", "patch"].contains(&m.as_str())
+                    })
                     .map(|m| (m.to_uppercase(), path.clone()))
             })
             .collect();
+        // Every GET route also answers HEAD.
         let routed: BTreeSet<(String, String)> = ROUTES
             .iter()
-            .map(|route| (route.method.to_string(), route.template.to_string()))
+            .flat_map(|route| {
+                let head = (route.method == Method::GET).then_some(Method::HEAD);
+                std::iter::once(route.method.clone())
+                    .chain(head)
+                    .map(|method| (method.to_string(), route.template.to_string()))
+            })
             .collect();
         assert_eq!(routed, documented);
     }

@@ -2,21 +2,27 @@
 //! `POST /api/auth/logout`.
 
 use super::input;
-use super::throttle::{client_address, count_failure, refuse_if_throttled};
+use super::throttle::{admit_login, admit_registration};
 use crate::db::Db;
 use crate::domain::body::all_valid;
-use crate::domain::Session;
+use crate::domain::{Session, Username};
 use crate::error::{ApiError, Result};
 use crate::http::{Reply, Request};
-use crate::store::logins;
 use crate::{auth, config, store};
 use http::StatusCode;
 use serde_json::json;
 
-/// Creates a user. The password is hashed before the database is touched, so the
-/// write itself is one short statement.
+/// Creates a user. In order, each step before any password work: the body, the
+/// registration limit of the client address (429, contract v3), whether the name is
+/// taken (409). Only then is the password hashed; the insert is one short statement, and
+/// its `UNIQUE` index still decides two registrations of one name that race.
 pub fn register(request: &Request, db: &Db) -> Result<Reply> {
     let (username, password) = input::credentials(request)?;
+    let limits = config::register_limits()?;
+    admit_registration(request, db, &limits)?;
+    if store::users::name_is_taken(db, &username)? {
+        return Err(ApiError::UsernameTaken);
+    }
     let hash = auth::hash_password(&password)?;
     let user = store::users::create(db, &username, &hash)?;
     let location = format!("/api/users/{}", user.id);
@@ -25,8 +31,10 @@ pub fn register(request: &Request, db: &Db) -> Result<Reply> {
 
 /// Trades a username and password for an access token. An unknown user, a wrong
 /// password and a username that could never exist all get the same answer after the
-/// same work. A name or an address with too many recent failures gets 429 before any
-/// password work; a failure is counted against both, a success clears the name's.
+/// same work. The attempt is counted against the name and the address before anything
+/// else is read, and one over a limit gets 429 without any password work; a failure
+/// stays counted, a success clears the name's failures and gives the address its
+/// attempt back.
 pub fn login(request: &Request, db: &Db) -> Result<Reply> {
     let body = input::body(request)?;
     // Only the shape is checked: a name or password that breaks the registration rules
@@ -36,19 +44,19 @@ pub fn login(request: &Request, db: &Db) -> Result<Reply> {
     let secret = config::jwt_secret()?;
     let ttl = config::token_ttl_seconds()?;
     let limits = config::login_limits()?;
-    let name_key = logins::name_key(username);
-    let address_key = client_address(request, &limits);
-    let state = store::users::login_lookup(db, username, &name_key, address_key.as_deref())?;
-    refuse_if_throttled(&state.attempts, &limits)?;
-    let stored = state.user.as_ref().map(|(_, hash)| hash.as_str());
-    if !auth::verify_password(password.as_bytes(), stored) {
-        count_failure(db, &name_key, address_key.as_deref(), &limits)?;
+    let admitted = admit_login(request, db, username, &limits)?;
+    // A name no user can have needs no read: it matches no one.
+    let user = match Username::parse(username) {
+        Ok(_) => store::users::login_lookup(db, username)?,
+        Err(_) => None,
+    };
+    // An unknown name is checked against a dummy hash: the same work, the same answer.
+    let stored = user.as_ref().map(|(_, hash)| hash.as_str());
+    let verified = auth::verify_password(password.as_bytes(), stored);
+    let Some((session, _)) = user.filter(|_| verified) else {
         return Err(ApiError::InvalidCredentials);
-    }
-    let (session, _) = state.user.ok_or(ApiError::InvalidCredentials)?;
-    if state.attempts.name.failures > 0 {
-        logins::clear(db, &name_key)?;
-    }
+    };
+    admitted.succeeded(db)?;
     token_reply(&secret, session, ttl)
 }
 

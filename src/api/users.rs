@@ -2,13 +2,12 @@
 //! `PUT /api/users/{id}/password`.
 
 use super::auth::token_reply;
-use super::throttle::{client_address, count_failure, refuse_if_throttled};
+use super::throttle::admit_login;
 use super::{authorize, input, input_unless_user_gone};
 use crate::db::Db;
 use crate::domain::{Session, UserId};
 use crate::error::{ApiError, Result};
 use crate::http::{Reply, Request};
-use crate::store::logins;
 use crate::{auth, config, store};
 use http::StatusCode;
 
@@ -35,21 +34,19 @@ pub fn delete(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
 
 /// Changes the password and answers a fresh token; every earlier token of the user
 /// (the one used for this call included) is dead afterwards. A wrong current password
-/// is 403 and counts as a failed login of the user's name, so guessing through this
-/// route is throttled like guessing through login (and refused with 429 the same way,
-/// before any password work).
+/// is 403 and counts as a failed login of the user's name: the attempt is counted before
+/// the check, exactly as a login's, so guessing through this route is throttled like
+/// guessing through login (and refused with 429 the same way, before any password work).
 pub fn change_password(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
     let session = authorize(request, db, owner)?;
     let (current, new) = input_unless_user_gone(db, session, input::password_change(request))?;
     let limits = config::login_limits()?;
-    let address_key = client_address(request, &limits);
-    let state = store::users::password_lookup(db, session, address_key.as_deref())?;
-    refuse_if_throttled(&state.attempts, &limits)?;
+    let state = store::users::password_lookup(db, session)?;
+    let admitted = admit_login(request, db, &state.username, &limits)?;
     if !auth::verify_password(current.as_bytes(), Some(&state.password_hash)) {
-        let name_key = logins::name_key(&state.username);
-        count_failure(db, &name_key, address_key.as_deref(), &limits)?;
         return Err(ApiError::WrongPassword);
     }
+    admitted.succeeded(db)?;
     // The token's settings are read only now: a wrong password needs neither. (The
     // secret was good a moment ago, when it verified the caller's token.)
     let secret = config::jwt_secret()?;

@@ -213,6 +213,15 @@ mod tests {
     }
 
     #[test]
+    fn the_guard_refuses_exactly_the_files_newer_than_the_last_step() {
+        let statements = split_statements(MIGRATIONS);
+        let guard = &statements[0];
+        assert!(guard.starts_with("SELECT json_extract"), "{guard}");
+        assert!(guard.contains(&format!("WHEN user_version > {SCHEMA_VERSION}\n")));
+        assert!(guard.contains(&format!("(schema version above {SCHEMA_VERSION})")));
+    }
+
+    #[test]
     fn the_migration_file_seeds_all_1025_pokemon() {
         let statements = split_statements(MIGRATIONS);
         let seed = statements

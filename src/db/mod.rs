@@ -73,6 +73,10 @@ pub enum Outage {
     /// A libSQL server that dropped this request's work: a statement interrupted, a
     /// transaction timed out, a stream expired or unknown to it, too many requests.
     ServerBusy,
+    /// The operating system failed a read, write or lock of the file (`SQLITE_IOERR`,
+    /// `SQLITE_PROTOCOL`): SQLite rolled the statement back, and the same request may
+    /// succeed a moment later.
+    DiskError,
 }
 
 impl Outage {
@@ -85,14 +89,19 @@ impl Outage {
             Outage::CannotOpen => "database cannot be opened",
             Outage::Unreachable => "database server is unreachable",
             Outage::ServerBusy => "database server dropped the request",
+            Outage::DiskError => "database file I/O failed",
         }
     }
 }
 
 /// The phrases that mark a failure as transient, wherever they sit in the host's text,
 /// and what kind of outage each one is. Where each comes from is in the README ("Errors
-/// the store can give").
-const OUTAGES: [(&str, Outage); 29] = [
+/// the store can give"). A failure that will not go away by itself is **not** here, so it
+/// is a 500 that an operator must look at, never a 503 that invites clients to retry:
+/// a file that is not a database (`SQLITE_NOTADB`) or is corrupt (`SQLITE_CORRUPT`), an
+/// authorizer that denies the statement (`SQLITE_AUTH`), a read-only file
+/// (`SQLITE_READONLY`), and anything unknown.
+const OUTAGES: [(&str, Outage); 32] = [
     // SQLite's own messages and result codes (local, or inside libSQL's envelope).
     ("database is locked", Outage::Locked),
     ("database table is locked", Outage::Locked),
@@ -102,7 +111,10 @@ const OUTAGES: [(&str, Outage); 29] = [
     ("database or disk is full", Outage::Full),
     ("SQLITE_FULL", Outage::Full),
     ("unable to open database", Outage::CannotOpen),
-    ("file is not a database", Outage::CannotOpen),
+    ("disk I/O error", Outage::DiskError),
+    ("SQLITE_IOERR", Outage::DiskError),
+    ("locking protocol", Outage::DiskError),
+    ("SQLITE_PROTOCOL", Outage::DiskError),
     // The libSQL client's transport errors (`Hrana: `http error: …``, hyper's texts).
     // Not `http error` as such: a request the client cannot even build, or a TLS
     // certificate it refuses, is configuration, not an outage (`Other`).
@@ -604,9 +616,37 @@ mod tests {
             classify_message("near \"SELEC\": syntax error"),
             DbError::Other(_)
         ));
-        assert!(matches!(
-            classify_message("disk I/O error"),
-            DbError::Other(_)
-        ));
+    }
+
+    #[test]
+    fn a_failed_read_or_write_of_the_file_is_transient() {
+        for text in [
+            "disk I/O error",
+            "locking protocol",
+            "Hrana: `cursor error: `error at step 0: (error code: SQLITE_IOERR_WRITE) `SQLite error: disk I/O error```",
+            "Hrana: `cursor error: `error at step 0: (error code: SQLITE_PROTOCOL) `SQLite error: locking protocol```",
+        ] {
+            assert!(
+                matches!(
+                    classify_message(text),
+                    DbError::Unavailable(Outage::DiskError, _)
+                ),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_problem_that_will_not_go_away_is_not_an_outage() {
+        for text in [
+            "file is not a database",
+            "database disk image is malformed",
+            "not authorized",
+            "attempt to write a readonly database",
+            "Hrana: `cursor error: `error at step 0: (error code: SQLITE_NOTADB) `SQLite error: file is not a database```",
+            "Hrana: `cursor error: `error at step 0: (error code: SQLITE_AUTH) `SQLite error: not authorized```",
+        ] {
+            assert!(matches!(classify_message(text), DbError::Other(_)), "{text}");
+        }
     }
 }

@@ -5,9 +5,11 @@
 //!
 //! One file per group: [`ids`] (users, Pokémon), [`credentials`] (username, password, session),
 //! [`paging`] (page size and cursor), [`tags`] (list versions and their entity tags),
-//! [`body`] (a JSON object's fields and the lists in it). Reading a request into these
-//! lives in `api::input`.
+//! [`body`] (a JSON object's fields and the lists in it), [`address`] (the client address
+//! the limits count, and the trusted proxies). Reading a request into these lives in
+//! `api::input`.
 
+pub mod address;
 pub mod body;
 pub mod credentials;
 pub mod ids;

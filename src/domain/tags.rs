@@ -74,34 +74,43 @@ enum TagList<'a> {
     Tags(Vec<Tag<'a>>),
 }
 
+/// Reads the fields as one list, element by element. An entity tag runs from its opening
+/// quote to the next quote, so a comma inside it is part of its text (RFC 9110 §8.8.3:
+/// `etagc` is any visible character but DQUOTE), not the end of an element.
 fn tag_list<'a>(values: &[&'a [u8]]) -> Option<TagList<'a>> {
-    if values.is_empty() {
-        return None;
-    }
     let mut tags = Vec::new();
     let mut stars = 0;
     for value in values {
-        let value = std::str::from_utf8(value).ok()?;
-        for element in value.split(',') {
-            let element = element.trim_matches([' ', '\t']);
-            if element.is_empty() {
-                continue;
+        let mut rest = std::str::from_utf8(value).ok()?;
+        loop {
+            rest = rest.trim_start_matches([' ', '\t', ',']);
+            if rest.is_empty() {
+                break;
             }
-            if element == "*" {
+            if let Some(after) = rest.strip_prefix('*') {
                 stars += 1;
-                continue;
+                rest = after;
+            } else {
+                let (weak, quoted) = match rest.strip_prefix("W/") {
+                    Some(after) => (true, after),
+                    None => (false, rest),
+                };
+                let inside = quoted.strip_prefix('"')?;
+                let end = inside.find('"')?;
+                let opaque = &inside[..end];
+                // etagc: any visible character but DQUOTE (and obs-text, which our tags
+                // never hold, so it is refused too).
+                if !opaque.bytes().all(|b| b.is_ascii_graphic()) {
+                    return None;
+                }
+                tags.push(Tag { weak, opaque });
+                rest = &inside[end + 1..];
             }
-            let (weak, quoted) = match element.strip_prefix("W/") {
-                Some(rest) => (true, rest),
-                None => (false, element),
-            };
-            let opaque = quoted.strip_prefix('"')?.strip_suffix('"')?;
-            // etagc: any visible character but DQUOTE (and obs-text, which our tags
-            // never hold, so it is refused too).
-            if !opaque.bytes().all(|b| b.is_ascii_graphic() && b != b'"') {
+            // An element ends at a comma or at the end of the field.
+            rest = rest.trim_start_matches([' ', '\t']);
+            if !(rest.is_empty() || rest.starts_with(',')) {
                 return None;
             }
-            tags.push(Tag { weak, opaque });
         }
     }
     match (stars, tags.is_empty()) {
@@ -253,5 +262,24 @@ mod tests {
         assert!(!hits("\"other\""));
         assert!(!hits(tag.trim_matches('"')));
         assert!(!none_match_hits(&[], &tag));
+    }
+
+    #[test]
+    fn a_comma_inside_a_tag_is_part_of_it() {
+        let tag = entity_tag(user(7), V);
+        let parse = |value: &str| IfMatch::parse(&[value.as_bytes()], user(7));
+        assert_eq!(parse(&format!("\"a,b\", {tag}")), IfMatch::OneOf(vec![V]));
+        assert_eq!(parse(&format!("W/\"x,\",{tag}")), IfMatch::OneOf(vec![V]));
+        assert_eq!(parse("\"a,b\""), IfMatch::OneOf(vec![]));
+        assert_eq!(parse("\",\""), IfMatch::OneOf(vec![]));
+        assert!(none_match_hits(
+            &[format!("\"x,y\", {tag}").as_bytes()],
+            &tag
+        ));
+        assert!(none_match_hits(&[b"\"x,y\"", tag.as_bytes()], &tag));
+        assert!(!none_match_hits(&[b"\"x,y\""], &tag));
+        // Elements still need commas between them.
+        assert_eq!(parse(&format!("\"a\" {tag}")), IfMatch::Malformed);
+        assert_eq!(parse("\"a,b"), IfMatch::Malformed);
     }
 }

@@ -1,112 +1,144 @@
-//! Failed logins, counted per username (any letter case, whether or not the user
-//! exists) and per client address, so that online password guessing is refused before
-//! it costs an Argon2 run (contract v2, "Login throttling").
+//! Attempts counted per key, so that password guessing and mass registration are refused
+//! before they cost an Argon2 run (contract v2 "Login throttling", v3 "Every guess is
+//! counted before it is checked" and "Registration").
 //!
-//! A row per key holds the failures of a window that began with the first of them and
-//! ends at `window_ends`, on the database's clock, so every replica of the component
-//! sees the same counts and the same time. The reads that need the counts (login,
-//! password change) carry them as extra columns of their own statement; a failure is
-//! counted in a write transaction that also removes the rows whose window has ended.
+//! A row per key (`user:<name>`, `addr:<client>`, `reg:<client>`) holds the attempts of a
+//! window that began with the first of them and ends at `window_ends`, on the database's
+//! clock, so every replica of the component sees the same counts and the same time. The
+//! table is still called `login_failures` (schema step 2): after a login has been decided
+//! it holds only failures, since a success takes its own attempt back.
+//!
+//! Every change here is **one statement**, so it holds the write lock for one host call:
+//!
+//! - [`count_attempt`] adds one to each key (starting a window where none is live) and
+//!   returns the counts, this attempt included: the caller refuses the attempt if a count
+//!   is over its limit, before any password work. Because the count is taken under the
+//!   write lock, N guesses that arrive at once get the counts 1…N, and only the first
+//!   `limit` of them are checked.
+//! - [`forgive`] is a login's success: the name's window ends, and the address gives back
+//!   the attempt it was charged.
+//! - [`remove_ended`] deletes the rows whose window has ended. It runs after an attempt
+//!   that started a window (see `api::throttle`): rows are only ever created by such an
+//!   attempt, so the table never holds more than the live windows and the rows that ended
+//!   since the last window started. Running it on every request would be a write (and a
+//!   host call) on a path that has nothing to clean; running it never would let the table
+//!   grow with every name and address ever tried.
 
-use super::{malformed, Result};
-use crate::db::{Db, Row, Value, SCHEMA_IS_CURRENT};
+use super::{malformed, write_or_explain, Result};
+use crate::db::{Db, Value, SCHEMA_IS_CURRENT};
 
-/// The failures and seconds left of the name's (`n`) and the address's (`a`) live
-/// windows, as four columns (0 where there is none): see [`attempts_joins`].
-pub const ATTEMPTS_COLUMNS: &str = "coalesce(n.failures, 0), \
-     coalesce(n.window_ends - unixepoch(), 0), \
-     coalesce(a.failures, 0), \
-     coalesce(a.window_ends - unixepoch(), 0)";
+/// The longest username the registration rules allow, in characters.
+const LONGEST_NAME: usize = 32;
 
-/// The name key of the user `u` of a statement, as [`name_key`] spells it.
-pub const NAME_KEY_OF_U: &str = "'user:' || lower(u.username)";
-
-/// The joins behind [`ATTEMPTS_COLUMNS`]: the live windows of two keys, given as SQL
-/// expressions (a parameter, or a column). A NULL key joins nothing.
-pub fn attempts_joins(name_key: &str, address_key: &str) -> String {
-    format!(
-        "LEFT JOIN login_failures n ON n.key = {name_key} AND n.window_ends > unixepoch()
-         LEFT JOIN login_failures a ON a.key = {address_key} AND a.window_ends > unixepoch()"
-    )
+/// The throttling key of a username: the same for every letter case. A name longer than
+/// any username can be is cut after one character more than that: it still gets a key of
+/// its own that no real name shares, and a 60 000-character guess is never stored whole.
+pub fn name_key(username: &str) -> String {
+    let cut: String = username.chars().take(LONGEST_NAME + 1).collect();
+    format!("user:{}", cut.to_ascii_lowercase())
 }
 
-/// The recent failures of one key.
+/// The key of a client address (see `domain::address::counting_key`) for logins.
+pub fn address_key(client: &str) -> String {
+    format!("addr:{client}")
+}
+
+/// The key of a client address for registrations.
+pub fn registration_key(client: &str) -> String {
+    format!("reg:{client}")
+}
+
+/// The attempts of one key's live window, the one just counted included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Window {
-    pub failures: i64,
-    /// Seconds until the window ends (0 when there is no live window).
+    pub attempts: i64,
+    /// Seconds until the window ends.
     pub seconds_left: i64,
 }
 
-/// The recent failures of a login's two keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Attempts {
-    pub name: Window,
-    pub address: Window,
-}
+/// What [`count_attempt`] found, per key.
+#[derive(Debug, Clone, Default)]
+pub struct Counted(Vec<(String, Window)>);
 
-impl Attempts {
-    /// Reads [`ATTEMPTS_COLUMNS`] starting at column `at`.
-    pub fn from_row(row: Row, at: usize) -> Result<Attempts> {
-        Ok(Attempts {
-            name: Window {
-                failures: row.int(at)?,
-                seconds_left: row.int(at + 1)?,
-            },
-            address: Window {
-                failures: row.int(at + 2)?,
-                seconds_left: row.int(at + 3)?,
-            },
-        })
+impl Counted {
+    /// The window of `key` (empty if it was not counted).
+    pub fn of(&self, key: &str) -> Window {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, window)| *window)
+            .unwrap_or_default()
+    }
+
+    /// Whether this attempt began a window for some key (it was the first of it).
+    pub fn started_a_window(&self) -> bool {
+        self.0.iter().any(|(_, window)| window.attempts == 1)
     }
 }
 
-/// The throttling key of a username: the same for every letter case.
-pub fn name_key(username: &str) -> String {
-    format!("user:{}", username.to_ascii_lowercase())
-}
-
-/// The throttling key of a client, from `spin-client-addr` (`host:port`, or
-/// `[v6 host]:port`): the host alone, since each connection has a port of its own.
-pub fn address_key(client_addr: &str) -> Option<String> {
-    let client_addr = client_addr.trim();
-    let host = match client_addr.strip_prefix('[') {
-        Some(bracketed) => bracketed.split_once(']')?.0,
-        // One colon: IPv4 and a port. More: an IPv6 address written without a port.
-        None => match client_addr.split_once(':') {
-            Some((host, port)) if !port.contains(':') => host,
-            _ => client_addr,
-        },
-    };
-    (!host.is_empty()).then(|| format!("addr:{}", host.to_ascii_lowercase()))
-}
-
-/// Counts one failed login against each of `keys`, in one write transaction that
-/// first removes every row whose window has ended (so the table holds only live
-/// windows). A key without a live window starts one of `window_seconds`.
-pub fn count_failure(db: &Db, keys: &[&str], window_seconds: u64) -> Result<()> {
-    let keys = Value::Text(serde_json::to_string(keys).map_err(|e| malformed(&e.to_string()))?);
+/// Counts one attempt against each of `keys` in one statement: a key without a live
+/// window (no row, or a row whose window has ended) starts one of `window_seconds` at 1,
+/// any other adds 1. Returns every key's window as it is after this attempt.
+pub fn count_attempt(db: &Db, keys: &[&str], window_seconds: u64) -> Result<Counted> {
+    let keys_json =
+        Value::Text(serde_json::to_string(keys).map_err(|e| malformed(&e.to_string()))?);
     let window = Value::Integer(i64::try_from(window_seconds).unwrap_or(i64::MAX));
-    let expire = format!(
-        "DELETE FROM login_failures WHERE window_ends <= unixepoch() AND {SCHEMA_IS_CURRENT}"
-    );
-    let count = format!(
+    // In SQLite every expression of an UPDATE reads the row as it was before it, so
+    // both CASEs see the old window.
+    let sql = format!(
         "INSERT INTO login_failures (key, failures, window_ends)
          SELECT value, 1, unixepoch() + ?2 FROM json_each(?1) WHERE {SCHEMA_IS_CURRENT}
-         ON CONFLICT (key) DO UPDATE SET failures = failures + 1"
+         ON CONFLICT (key) DO UPDATE SET
+           failures = CASE WHEN window_ends > unixepoch() THEN failures + 1 ELSE 1 END,
+           window_ends = CASE WHEN window_ends > unixepoch() THEN window_ends
+                              ELSE excluded.window_ends END
+         RETURNING key, failures, window_ends - unixepoch()"
     );
-    db.write(|tx| {
-        tx.query(&expire, &[])?;
-        tx.query(&count, &[keys.clone(), window.clone()])?;
-        Ok(())
-    })
+    let params = [keys_json, window];
+    let count = || {
+        let rows = db.query(&sql, &params)?;
+        if rows.is_empty() {
+            // Only an older (or newer) schema stops the insert.
+            return Ok(None);
+        }
+        let mut counted = Vec::with_capacity(rows.len());
+        for row in rows.iter() {
+            let window = Window {
+                attempts: row.int(1)?,
+                seconds_left: row.int(2)?,
+            };
+            counted.push((row.text(0)?.to_string(), window));
+        }
+        Ok(Some(Counted(counted)))
+    };
+    write_or_explain(count, || super::schema_check(db).map(|()| None))
 }
 
-/// Forgets the failures of a name, after a successful login. One statement.
-pub fn clear(db: &Db, name_key: &str) -> Result<()> {
+/// A login that succeeded: the name's window ends (its failures are forgiven, this
+/// attempt's included), and the address gives back the one attempt it was charged for
+/// this login, its window ending too if that was its only one. One statement.
+pub fn forgive(db: &Db, name_key: &str, address_key: Option<&str>) -> Result<()> {
+    let sql = format!(
+        "UPDATE login_failures SET
+           failures = CASE WHEN key = ?1 THEN 0 ELSE failures - 1 END,
+           window_ends = CASE WHEN key = ?1 OR failures <= 1 THEN 0 ELSE window_ends END
+         WHERE key IN (?1, ?2) AND window_ends > unixepoch() AND {SCHEMA_IS_CURRENT}"
+    );
+    let params = [
+        Value::Text(name_key.to_string()),
+        address_key.map_or(Value::Null, |key| Value::Text(key.to_string())),
+    ];
+    db.query(&sql, &params)?;
+    Ok(())
+}
+
+/// Removes every row whose window has ended. One statement.
+pub fn remove_ended(db: &Db) -> Result<()> {
     db.query(
-        &format!("DELETE FROM login_failures WHERE key = ?1 AND {SCHEMA_IS_CURRENT}"),
-        &[Value::Text(name_key.to_string())],
+        &format!(
+            "DELETE FROM login_failures WHERE window_ends <= unixepoch() AND {SCHEMA_IS_CURRENT}"
+        ),
+        &[],
     )?;
     Ok(())
 }
@@ -122,22 +154,42 @@ mod tests {
     }
 
     #[test]
-    fn an_address_key_is_the_host_without_the_port() {
-        assert_eq!(
-            address_key("127.0.0.1:54321").as_deref(),
-            Some("addr:127.0.0.1")
-        );
-        assert_eq!(address_key("[::1]:443").as_deref(), Some("addr:::1"));
-        assert_eq!(
-            address_key("[2001:DB8::1]:80").as_deref(),
-            Some("addr:2001:db8::1")
-        );
-        assert_eq!(
-            address_key("2001:db8::1").as_deref(),
-            Some("addr:2001:db8::1")
-        );
-        assert_eq!(address_key("10.0.0.7").as_deref(), Some("addr:10.0.0.7"));
-        assert_eq!(address_key(""), None);
-        assert_eq!(address_key("[]:80"), None);
+    fn a_name_longer_than_any_username_gets_a_short_key_of_its_own() {
+        let longest = "a".repeat(32);
+        let long = "a".repeat(60_000);
+        assert_eq!(name_key(&longest), format!("user:{longest}"));
+        assert_eq!(name_key(&long), format!("user:{}", "a".repeat(33)));
+        assert_ne!(name_key(&long), name_key(&longest));
+        // Cut by characters, not bytes: never inside a character.
+        assert_eq!(name_key(&"é".repeat(100)).chars().count(), 5 + 33);
+    }
+
+    #[test]
+    fn each_limit_has_its_own_kind_of_key() {
+        assert_eq!(address_key("192.0.2.1"), "addr:192.0.2.1");
+        assert_eq!(registration_key("2001:db8::/64"), "reg:2001:db8::/64");
+    }
+
+    #[test]
+    fn a_window_starts_with_its_first_attempt() {
+        let counted = Counted(vec![
+            (
+                "user:ash".into(),
+                Window {
+                    attempts: 3,
+                    seconds_left: 10,
+                },
+            ),
+            (
+                "addr:192.0.2.1".into(),
+                Window {
+                    attempts: 1,
+                    seconds_left: 900,
+                },
+            ),
+        ]);
+        assert!(counted.started_a_window());
+        assert_eq!(counted.of("user:ash").attempts, 3);
+        assert_eq!(counted.of("user:misty"), Window::default());
     }
 }

@@ -1,12 +1,11 @@
 //! Users: registration, login lookup, profile, deletion, and their sessions (sign out
 //! everywhere, password change).
 
-use super::logins::{attempts_joins, Attempts, ATTEMPTS_COLUMNS, NAME_KEY_OF_U};
 use super::{
-    malformed, session_params, write_or_explain, Result, StoreError, NOW, SESSION_IS_LIVE,
-    SESSION_VERSION,
+    malformed, schema_check, session_params, write_or_explain, Result, StoreError, NOW,
+    SESSION_IS_LIVE, SESSION_VERSION,
 };
-use crate::db::{Db, OnUnique, Row, Value, SCHEMA_IS_CURRENT};
+use crate::db::{Db, OnUnique, Value, SCHEMA_IS_CURRENT};
 use crate::domain::{Session, UserId, Username};
 use serde::Serialize;
 
@@ -56,57 +55,45 @@ pub fn create(db: &Db, username: &Username, password_hash: &str) -> Result<NewUs
     write_or_explain(insert, || schema_check(db).map(|()| None))
 }
 
-/// What a login needs to know, read in one statement: the user called `username` in any
-/// letter case (their session, to put its version in the token, and password hash), and
-/// the recent failures of the name and of the client address.
-pub struct LoginState {
-    /// The session a token would speak for, and the password hash to check.
-    pub user: Option<(Session, String)>,
-    pub attempts: Attempts,
+/// Whether a user called `username` in any letter case exists: registration asks
+/// before it spends an Argon2 run on a name that is taken (the `UNIQUE` index still
+/// decides a race, in [`create`]).
+pub fn name_is_taken(db: &Db, username: &Username) -> Result<bool> {
+    let rows = db.read(
+        "SELECT (SELECT user_version FROM pragma_user_version),
+                EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE)",
+        &[Value::Text(username.as_str().to_string())],
+    )?;
+    let row = rows
+        .first()
+        .ok_or_else(|| malformed("EXISTS gave no row"))?;
+    Ok(row.int(0)? != 0)
 }
 
-/// The login read. An unknown name still gets a row (of NULLs), so its read carries the
-/// schema version too. `name_key` and `address_key` are the throttling keys
-/// ([`super::logins::name_key`], [`super::logins::address_key`]).
-pub fn login_lookup(
-    db: &Db,
-    username: &str,
-    name_key: &str,
-    address_key: Option<&str>,
-) -> Result<LoginState> {
+/// The user called `username` in any letter case, for a login: the session a token
+/// would speak for (to put its version in the token) and the password hash to check.
+/// An unknown name still gets a row (of NULLs), so its read carries the schema version
+/// too.
+pub fn login_lookup(db: &Db, username: &str) -> Result<Option<(Session, String)>> {
     let rows = db.read(
-        &format!(
-            "SELECT (SELECT user_version FROM pragma_user_version),
-                    u.id, coalesce(s.version, 0), u.password_hash, {ATTEMPTS_COLUMNS}
-             FROM (SELECT 1)
-             LEFT JOIN users u ON u.username = ?1 COLLATE NOCASE
-             LEFT JOIN sessions s ON s.user_id = u.id
-             {}",
-            attempts_joins("?2", "?3")
-        ),
-        &[
-            Value::Text(username.to_string()),
-            Value::Text(name_key.to_string()),
-            address_key.map_or(Value::Null, |key| Value::Text(key.to_string())),
-        ],
+        "SELECT (SELECT user_version FROM pragma_user_version),
+                u.id, coalesce(s.version, 0), u.password_hash
+         FROM (SELECT 1)
+         LEFT JOIN users u ON u.username = ?1 COLLATE NOCASE
+         LEFT JOIN sessions s ON s.user_id = u.id",
+        &[Value::Text(username.to_string())],
     )?;
     let row = rows
         .first()
         .ok_or_else(|| malformed("the login read gave no row"))?;
-    let user = match row.opt_int(0)? {
-        Some(id) => Some((
-            Session {
-                user: UserId::from_db(id),
-                version: row.int(1)?,
-            },
-            row.text(2)?.to_string(),
-        )),
-        None => None,
+    let Some(id) = row.opt_int(0)? else {
+        return Ok(None);
     };
-    Ok(LoginState {
-        user,
-        attempts: Attempts::from_row(row, 3)?,
-    })
+    let session = Session {
+        user: UserId::from_db(id),
+        version: row.int(1)?,
+    };
+    Ok(Some((session, row.text(2)?.to_string())))
 }
 
 /// The session's user and their favorites count, read in one statement (one snapshot);
@@ -199,50 +186,29 @@ pub fn sign_out(db: &Db, session: Session) -> Result<()> {
 /// The start of the statement that moves a session to the next version.
 const NEXT_SESSION: &str = "INSERT INTO sessions (user_id, version) SELECT ?1, ?2 + 1";
 
-/// What a password change needs to know: the session's user, with their password hash
-/// and the recent failures of their name and of the client address (a wrong current
-/// password counts as a failed login).
+/// What a password change needs to know: the session's user, with their password hash.
 pub struct PasswordState {
     pub username: String,
     pub password_hash: String,
-    pub attempts: Attempts,
 }
 
 /// The password change's read: one statement, `StoreError::UserGone` if the session is
 /// dead.
-pub fn password_lookup(
-    db: &Db,
-    session: Session,
-    address_key: Option<&str>,
-) -> Result<PasswordState> {
-    let [user, version] = session_params(session);
+pub fn password_lookup(db: &Db, session: Session) -> Result<PasswordState> {
     let rows = db.read(
         &format!(
-            "SELECT (SELECT user_version FROM pragma_user_version),
-                    u.username, u.password_hash, {ATTEMPTS_COLUMNS}
-             FROM (SELECT 1)
-             LEFT JOIN users u ON u.id = ?1 AND {SESSION_VERSION}
-             {}",
-            attempts_joins(NAME_KEY_OF_U, "?3")
+            "SELECT (SELECT user_version FROM pragma_user_version), u.username, u.password_hash
+             FROM (SELECT 1) LEFT JOIN users u ON u.id = ?1 AND {SESSION_VERSION}"
         ),
-        &[
-            user,
-            version,
-            address_key.map_or(Value::Null, |key| Value::Text(key.to_string())),
-        ],
+        &session_params(session),
     )?;
     let row = rows
         .first()
         .ok_or_else(|| malformed("the password read gave no row"))?;
-    password_state(row)
-}
-
-fn password_state(row: Row) -> Result<PasswordState> {
     let username = row.opt_text(0)?.ok_or(StoreError::UserGone)?;
     Ok(PasswordState {
         username: username.to_string(),
         password_hash: row.text(1)?.to_string(),
-        attempts: Attempts::from_row(row, 2)?,
     })
 }
 
@@ -279,11 +245,4 @@ pub fn set_password(db: &Db, session: Session, password_hash: &str) -> Result<Se
         })
     };
     write_or_explain(change, || dead_session(db, session))
-}
-
-/// Reads the schema version (migrating the file if it is behind), for a write that
-/// changed nothing although nothing but the schema could have stopped it.
-fn schema_check(db: &Db) -> Result<()> {
-    db.read("SELECT (SELECT user_version FROM pragma_user_version)", &[])?;
-    Ok(())
 }

@@ -297,7 +297,7 @@ fn past_the_limit_a_login_is_429_without_any_password_work() {
             !ran_argon2(&throttled),
             "a throttled login checks no password"
         );
-        assert_eq!(throttled.stats.statements.len(), 1, "only the read");
+        assert_eq!(throttled.stats.statements.len(), 1, "only the count");
         assert_eq!(throttled.stats.memory_grows, 0);
         // The name, in any letter case; and a name that does not exist is throttled too.
         retry_after(&app.login("ASH", &ash.password));
@@ -387,7 +387,7 @@ fn retry_after_counts_down_and_the_window_ends() {
 }
 
 #[test]
-fn ended_windows_are_removed_by_the_next_failure() {
+fn ended_windows_are_removed_by_the_next_attempt_that_starts_one() {
     both(|mode| {
         let app = TestApp::new(mode);
         assert_eq!(app.get("/health", None).status, 200, "migrated");

@@ -53,7 +53,7 @@ fn health_is_503_in_the_monitor_shape_when_the_database_cannot_be_opened(app: Te
 fn health_is_503_when_the_schema_is_behind_and_cannot_be_migrated(app: TestApp) {
     app.host
         .faults()
-        .fail_matching("CREATE TABLE", io("disk I/O error"), FaultTimes::Always);
+        .fail_matching("CREATE TABLE", io("not authorized"), FaultTimes::Always);
     let response = app.get("/health", None);
     let body = assert_json(&response, 503);
     assert_eq!(body["status"], "unavailable");

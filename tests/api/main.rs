@@ -19,6 +19,7 @@ mod faults;
 mod favorites;
 mod fuzz;
 mod health;
+mod hostile;
 mod migrations;
 mod openapi;
 mod pokemon;

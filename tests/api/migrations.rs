@@ -78,6 +78,38 @@ fn the_migration_file_runs_twice_as_a_batch_and_the_component_accepts_the_result
 }
 
 #[test]
+fn the_migration_file_as_a_batch_leaves_a_newer_file_byte_for_byte_unchanged() {
+    // A file brought up to date, given data, then moved past this build's last step (as
+    // a later build would), closed with its WAL folded back in.
+    let path = temp_db("newer");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(&migrations_sql()).unwrap();
+    conn.execute_batch(&format!(
+        "INSERT INTO users (username, password_hash, created_at)
+           VALUES ('ash', 'not-a-real-hash', '2026-01-01T00:00:00Z');
+         CREATE TABLE later_step (x);
+         PRAGMA user_version = {};
+         PRAGMA wal_checkpoint(TRUNCATE);",
+        SCHEMA_VERSION + 1
+    ))
+    .unwrap();
+    drop(conn);
+    let before = std::fs::read(&*path).unwrap();
+
+    // `spin up --sqlite @migrations.sql` refuses to start, saying why...
+    let refused = crate::host::Host::new(HostConfig::new(&path).with_migrations());
+    let why = format!("{:#}", refused.err().expect("the batch must fail"));
+    assert!(why.contains("newer than migrations.sql"), "{why}");
+    // ...and the file is exactly as it was: not a byte of it written.
+    assert_eq!(std::fs::read(&*path).unwrap(), before);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION + 1);
+}
+
+#[test]
 fn a_database_from_before_versioning_is_brought_up_to_date() {
     let app = pre_versioning_app("older");
     let body = app.get("/health", None).json();
@@ -177,9 +209,10 @@ store_tests!(
 // request B has finished migrating. A's statement applied nothing: A runs it again.
 fn a_statement_that_lost_the_race_with_a_migration_runs_again(app: TestApp) {
     assert_eq!(app.get("/health", None).status, 200, "migrated");
+    // Registration's first statement counts the attempt.
     for (table, call) in [
         (
-            "INSERT INTO users",
+            "INSERT INTO login_failures",
             Box::new(|| app.register("brock", "onix-rocks")) as Box<dyn Fn() -> HostResponse>,
         ),
         (

@@ -23,17 +23,17 @@ fn an_unknown_path_is_404_problem_json(app: TestApp) {
 
 fn a_wrong_method_is_405_with_allow(app: TestApp) {
     for (method, path, allow) in [
-        ("POST", "/health/live", "GET"),
-        ("DELETE", "/health", "GET"),
+        ("POST", "/health/live", "GET, HEAD"),
+        ("DELETE", "/health", "GET, HEAD"),
         ("GET", "/api/auth/register", "POST"),
         ("PUT", "/api/auth/login", "POST"),
-        ("POST", "/api/users/me", "GET"),
-        ("PUT", "/api/users/1", "GET, DELETE"),
-        ("DELETE", "/api/users/1/favorites", "GET, POST, PUT"),
+        ("POST", "/api/users/me", "GET, HEAD"),
+        ("PUT", "/api/users/1", "GET, HEAD, DELETE"),
+        ("DELETE", "/api/users/1/favorites", "GET, HEAD, POST, PUT"),
         ("GET", "/api/users/1/favorites/25", "DELETE"),
-        ("POST", "/api/pokemon", "GET"),
-        ("PATCH", "/api/pokemon/25", "GET"),
-        ("OPTIONS", "/api/openapi.json", "GET"),
+        ("POST", "/api/pokemon", "GET, HEAD"),
+        ("PATCH", "/api/pokemon/25", "GET, HEAD"),
+        ("OPTIONS", "/api/openapi.json", "GET, HEAD"),
     ] {
         let response = app.send(method, path, None, None);
         assert_problem(&response, 405, "method_not_allowed");

@@ -47,38 +47,34 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
     let page = read("u.id, (SELECT max(id) FROM favorites WHERE user_id = ?1),");
     let search = read("id, name FROM pokemon");
     let pokemon = read("p.id, p.name FROM (SELECT 1) LEFT JOIN pokemon p");
-    let login = read("u.id, coalesce(s.version, 0), u.password_hash, coalesce(n.failures, 0)");
-    let password = read("u.username, u.password_hash, coalesce(n.failures, 0)");
+    let login = read("u.id, coalesce(s.version, 0), u.password_hash");
+    let password = read("u.username, u.password_hash");
+    let taken = read("EXISTS (SELECT 1 FROM users WHERE username = ?1");
     let replace_check = read(live);
     let remove_check = read(live);
-    // A failed login (or a wrong current password) is counted in one transaction that
-    // also clears ended windows.
-    let count_failure = [
-        "BEGIN IMMEDIATE",
-        "DELETE FROM login_failures",
-        "INSERT INTO login_failures",
-        "COMMIT",
-    ];
-    let with_failure = |first: &str| {
-        let mut all = vec![first.to_string()];
-        all.extend(count_failure.iter().map(|s| s.to_string()));
-        all
-    };
-    let failed_login = with_failure(&login);
-    let wrong_password = with_failure(&password);
-    let failed_login: Vec<&str> = failed_login.iter().map(String::as_str).collect();
-    let wrong_password: Vec<&str> = wrong_password.iter().map(String::as_str).collect();
+    // Logins, password changes and registrations count their attempt first, in one
+    // statement; an attempt that started a window then removes the ended ones (one
+    // statement); a success gives its attempt back (one statement).
+    let count = "INSERT INTO login_failures";
+    let remove_ended = "DELETE FROM login_failures WHERE window_ends <= unixepoch()";
+    let forgive = "UPDATE login_failures";
     let brock = app.user("brock");
     let cases: Vec<(HostResponse, Vec<&str>, usize)> = vec![
         (app.get("/health/live", None), vec![], 0),
-        // The jwt_secret, the token lifetime and the three login limits.
-        (app.get("/health", None), vec!["PRAGMA user_version"], 5),
+        // The jwt_secret, the token lifetime, the four limits and the trusted proxies.
+        (app.get("/health", None), vec!["PRAGMA user_version"], 7),
+        // The registration limit, its window and the trusted proxies.
         (
             app.register("gary", "eevee-rocks"),
-            vec!["INSERT INTO users"],
-            0,
+            vec![count, &taken, "INSERT INTO users"],
+            3,
         ),
-        (app.login("ash", "ash-password"), vec![&login], 5),
+        // The first login since a success starts the name's window anew.
+        (
+            app.login("ash", "ash-password"),
+            vec![count, remove_ended, &login, forgive],
+            6,
+        ),
         (app.me(&ash.token), vec![&profile], 1),
         (app.get(&base, Some(&ash.token)), vec![&profile], 1),
         (app.add_favorite(&ash, 25), vec!["INSERT INTO favorites"], 1),
@@ -145,29 +141,45 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
         (app.get("/api/pokemon?q=char", None), vec![&search], 0),
         // A miss costs no more than a hit: the read still carries the version.
         (app.get("/api/pokemon/1026", None), vec![&pokemon], 0),
-        (app.login("nobody", "no-password"), failed_login.clone(), 5),
-        // A success after failures clears the name's count: one more statement.
-        (app.login("ash", "wrong-password"), failed_login.clone(), 5),
+        (
+            app.login("nobody", "no-password"),
+            vec![count, remove_ended, &login],
+            6,
+        ),
+        (
+            app.login("ash", "wrong-password"),
+            vec![count, remove_ended, &login],
+            6,
+        ),
+        // Inside live windows: nothing to remove.
         (
             app.login("ash", "ash-password"),
-            vec![&login, "DELETE FROM login_failures"],
-            5,
+            vec![count, &login, forgive],
+            6,
+        ),
+        // A name longer than any username matches no one without a read.
+        (
+            app.login(&"a".repeat(40), "no-password"),
+            vec![count, remove_ended],
+            6,
         ),
         (
             app.change_password(&brock, "wrong-password", "new-password"),
-            wrong_password,
-            4,
+            vec![&password, count, remove_ended],
+            5,
         ),
         (
             app.change_password(&brock, &brock.password, "new-password"),
             vec![
                 &password,
+                count,
+                forgive,
                 "BEGIN IMMEDIATE",
                 "UPDATE users",
                 "INSERT INTO sessions",
                 "COMMIT",
             ],
-            6,
+            7,
         ),
         (app.logout(&ash.token), vec!["INSERT INTO sessions"], 1),
         (app.get("/api/pokemon/25", None), vec![&pokemon], 0),
@@ -194,12 +206,12 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
         assert_statements(&response, &expected);
         assert_eq!(response.stats.variable_gets, variable_gets, "{expected:?}");
         // The component's initial memory (build.rs) holds every request but the
-        // two that run Argon2id.
-        let hashes = expected.iter().any(|s| s.starts_with("INSERT INTO users"))
-            || expected.iter().any(|s| s.contains("password_hash"))
-            || expected
-                .iter()
-                .any(|s| s.contains("u.username, u.password_hash"));
+        // ones that run Argon2id: registrations, logins and password changes.
+        let hashes = expected.iter().any(|s| {
+            s.starts_with("INSERT INTO users")
+                || s.starts_with(count)
+                || s.contains("password_hash")
+        });
         if !hashes {
             assert_eq!(
                 response.stats.memory_grows, 0,

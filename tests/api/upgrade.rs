@@ -17,7 +17,9 @@ fn migrations_sql() -> String {
 /// `COMMIT;` after it, for a step written as one transaction).
 fn steps(script: &str) -> Vec<(i64, String)> {
     let mut steps = Vec::new();
-    let mut rest = script;
+    // Step 1 begins with the file's header; the guard before it is not a step.
+    let first = script.find(STEP_1_STARTS).expect("the header of step 1");
+    let mut rest = &script[first..];
     // The statement, at the start of a line (the file's header mentions it in a comment).
     while let Some(at) = rest.find("\nPRAGMA user_version = ").map(|at| at + 1) {
         let mut end = at + rest[at..].find(';').expect("a ; after the PRAGMA") + 1;
@@ -35,6 +37,9 @@ fn steps(script: &str) -> Vec<(i64, String)> {
     }
     steps
 }
+
+/// The first line of step 1, as it landed.
+const STEP_1_STARTS: &str = "-- pokefavs schema. The one source of truth";
 
 /// SHA-256 of each step that has landed on main, as it landed. A landed step is never
 /// edited (a database out there was built by it): a change goes into a new step.

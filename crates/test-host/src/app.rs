@@ -62,14 +62,24 @@ impl TestApp {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> HostResponse {
-        let mut request = request::request(method, path, token, body);
-        for (name, value) in headers {
-            let value = http::HeaderValue::from_bytes(value.as_bytes()).expect("a header value");
-            request.headers_mut().append(
-                http::HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
-                value,
-            );
-        }
+        let request = with_headers(request::request(method, path, token, body), headers);
+        self.checked(method, path, request)
+    }
+
+    /// Sends a request as [`TestApp::send_with`] does, over a connection from
+    /// `client_addr` (`host:port`, as Spin writes `spin-client-addr`).
+    pub fn send_from(
+        &self,
+        client_addr: &str,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> HostResponse {
+        let mut request = with_headers(request::request(method, path, None, body), headers);
+        request
+            .extensions_mut()
+            .insert(crate::host::ClientAddr(client_addr.to_string()));
         self.checked(method, path, request)
     }
 
@@ -112,11 +122,7 @@ impl TestApp {
     /// A login from another client address (`spin-client-addr`, `host:port`).
     pub fn login_from(&self, client_addr: &str, username: &str, password: &str) -> HostResponse {
         let body = request::credentials(username, password);
-        let mut request = request::request("POST", "/api/auth/login", None, Some(&body));
-        request
-            .extensions_mut()
-            .insert(crate::host::ClientAddr(client_addr.to_string()));
-        self.checked("POST", "/api/auth/login", request)
+        self.send_from(client_addr, "POST", "/api/auth/login", Some(&body), &[])
     }
 
     /// Registers and logs in a user (password `<username>-password`), asserting both
@@ -237,6 +243,21 @@ impl TestApp {
     pub fn dump(&self) -> String {
         dump(self.db_path())
     }
+}
+
+/// `request` with `headers` appended after its own.
+fn with_headers(
+    mut request: http::Request<Vec<u8>>,
+    headers: &[(&str, &str)],
+) -> http::Request<Vec<u8>> {
+    for (name, value) in headers {
+        let value = http::HeaderValue::from_bytes(value.as_bytes()).expect("a header value");
+        request.headers_mut().append(
+            http::HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
+            value,
+        );
+    }
+    request
 }
 
 /// What every response of every test is held to: it matches `openapi.json` for its

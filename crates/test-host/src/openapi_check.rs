@@ -121,9 +121,14 @@ pub fn validate_response<N: AsRef<str>, V: AsRef<str>>(
 ) -> Result<(), String> {
     let path = strip_query(concrete_path);
     let what = format!("{method} {path} -> {status}");
-    let check = |response: &Value| {
-        check_response(doc, response, content_type, headers, body)
-            .map_err(|err| format!("{what}: {err}"))
+    // HEAD (RFC 9110 §9.3.2): the status and header fields GET would send, no body.
+    let head = method == "HEAD";
+    let check = |response: &Value| -> Result<(), String> {
+        match head {
+            true => check_head(doc, response, content_type, headers, body),
+            false => check_response(doc, response, content_type, headers, body),
+        }
+        .map_err(|err| format!("{what}: {err}"))
     };
 
     let Some(template) = match_path(doc, path) else {
@@ -180,14 +185,69 @@ pub fn validate_response<N: AsRef<str>, V: AsRef<str>>(
         return Ok(());
     };
 
-    let responses = resolve(doc, &operation["responses"])?;
-    let range = format!("{}XX", status / 100);
-    let response = responses
-        .get(status.to_string())
-        .or_else(|| responses.get(&range))
-        .or_else(|| responses.get("default"))
-        .ok_or_else(|| format!("{what}: status {status} is not documented for {template}"))?;
-    check(resolve(doc, response)?)
+    let documented = |operation: &Value| -> Result<Value, String> {
+        let responses = resolve(doc, &operation["responses"])?;
+        let range = format!("{}XX", status / 100);
+        let response = responses
+            .get(status.to_string())
+            .or_else(|| responses.get(&range))
+            .or_else(|| responses.get("default"))
+            .ok_or_else(|| format!("{what}: status {status} is not documented for {template}"))?;
+        Ok(resolve(doc, response)?.clone())
+    };
+    let response = documented(operation)?;
+    if !head {
+        return check(&response);
+    }
+    // The HEAD operation documents the headers (and no body); the content type is the
+    // one GET documents for the same status.
+    let get = item
+        .get("get")
+        .ok_or_else(|| format!("{what}: {template} has HEAD but no GET"))?;
+    let mut like_get = documented(resolve(doc, get)?)?;
+    like_get["headers"] = response.get("headers").cloned().unwrap_or_default();
+    check(&like_get)
+}
+
+/// Checks a HEAD answer against the response GET would give: the headers as documented,
+/// a content type among the documented ones (none if no body is documented), no body.
+fn check_head<N: AsRef<str>, V: AsRef<str>>(
+    doc: &Value,
+    response: &Value,
+    content_type: Option<&str>,
+    headers: &[(N, V)],
+    body: &[u8],
+) -> Result<(), String> {
+    if !body.is_empty() {
+        return Err(format!("a HEAD answer has a {}-byte body", body.len()));
+    }
+    let mut headers_only = response.clone();
+    let content = headers_only
+        .as_object_mut()
+        .and_then(|object| object.remove("content"));
+    check_response(doc, &headers_only, None, headers, body)?;
+    let media_types: Vec<String> = content
+        .as_ref()
+        .and_then(Value::as_object)
+        .map(|content| content.keys().cloned().collect())
+        .unwrap_or_default();
+    let essence = content_type.map(|ct| {
+        ct.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    let documented = match &essence {
+        None => media_types.is_empty(),
+        Some(essence) => media_types.iter().any(|m| m.eq_ignore_ascii_case(essence)),
+    };
+    if !documented {
+        return Err(format!(
+            "content-type {content_type:?}, but the documented media types are {media_types:?}"
+        ));
+    }
+    Ok(())
 }
 
 /// Validates `value` against `schema` (which may `$ref` into `doc`). The error names
@@ -614,7 +674,7 @@ mod tests {
         let doc = document();
         assert_eq!(doc["openapi"], "3.1.0");
         assert_eq!(doc["info"]["title"], "pokefavs");
-        assert_eq!(doc["info"]["version"], "2.0.0");
+        assert_eq!(doc["info"]["version"], "3.0.0");
         assert!(doc["info"]["description"]
             .as_str()
             .unwrap()
@@ -716,6 +776,13 @@ mod tests {
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
+        // Every GET has its HEAD.
+        let heads: Vec<(String, String)> = expected
+            .iter()
+            .filter(|(method, _)| method == "GET")
+            .map(|(_, path)| ("HEAD".to_string(), path.clone()))
+            .collect();
+        expected.extend(heads);
         expected.sort();
         assert_eq!(found, expected);
     }
@@ -727,6 +794,10 @@ mod tests {
         for (method, template) in operations(&doc) {
             let operation = &doc["paths"][&template][method.to_ascii_lowercase()];
             let responses = operation["responses"].as_object().unwrap();
+            if method == "HEAD" {
+                head_is_get_without_bodies(&doc, &template);
+                continue;
+            }
             let has = |status: &str| responses.contains_key(status);
             let what = format!("{method} {template}");
             let authed = operation.get("security").is_some();
@@ -763,6 +834,37 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// A HEAD operation documents what its GET does, status for status, with the same
+    /// headers and no body.
+    fn head_is_get_without_bodies(doc: &Value, template: &str) {
+        let item = &doc["paths"][template];
+        let head = &item["head"];
+        let get = &item["get"];
+        for key in ["parameters", "security", "tags"] {
+            assert_eq!(head.get(key), get.get(key), "HEAD {template}: {key}");
+        }
+        let statuses = |op: &Value| -> Vec<String> {
+            op["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
+        };
+        assert_eq!(statuses(head), statuses(get), "HEAD {template}: statuses");
+        for (status, response) in head["responses"].as_object().unwrap() {
+            let get_response = resolve(doc, &get["responses"][status]).unwrap();
+            assert!(
+                response.get("content").is_none(),
+                "HEAD {template} {status}: a body"
+            );
+            assert_eq!(
+                response["headers"], get_response["headers"],
+                "HEAD {template} {status}: headers"
+            );
         }
     }
 
@@ -1075,9 +1177,9 @@ mod tests {
 
         let not_allowed = bytes(&problem(405, "Method Not Allowed", "method_not_allowed"));
         let path = "/api/users/7/favorites";
-        let allow = [RID, ("Allow", "GET, POST, PUT")];
+        let allow = [RID, ("Allow", "GET, HEAD, POST, PUT")];
         validate_response(&doc, "PATCH", path, 405, PROBLEM, &allow, &not_allowed).unwrap();
-        let wrong_allow = [RID, ("Allow", "GET, POST")];
+        let wrong_allow = [RID, ("Allow", "GET, HEAD, POST")];
         assert!(validate_response(
             &doc,
             "PATCH",
@@ -1091,7 +1193,7 @@ mod tests {
         assert!(
             validate_response(&doc, "PATCH", path, 405, PROBLEM, &[RID], &not_allowed).is_err()
         );
-        let me = [RID, ("allow", "GET")];
+        let me = [RID, ("allow", "GET, HEAD")];
         validate_response(
             &doc,
             "DELETE",
@@ -1102,16 +1204,27 @@ mod tests {
             &not_allowed,
         )
         .unwrap();
-        validate_response(
-            &doc,
-            "HEAD",
-            "/health/live",
-            405,
-            PROBLEM,
-            &me,
-            &not_allowed,
-        )
-        .unwrap();
+        // HEAD: GET's status, headers and content type, and no body.
+        let post = [RID, ("allow", "POST")];
+        validate_response(&doc, "HEAD", "/api/auth/login", 405, PROBLEM, &post, b"").unwrap();
+        assert!(
+            validate_response(
+                &doc,
+                "HEAD",
+                "/api/auth/login",
+                405,
+                PROBLEM,
+                &post,
+                &not_allowed
+            )
+            .is_err(),
+            "a HEAD answer with a body"
+        );
+        validate_response(&doc, "HEAD", "/health/live", 200, JSON, &[RID], b"").unwrap();
+        assert!(
+            validate_response(&doc, "HEAD", "/health/live", 200, PROBLEM, &[RID], b"").is_err()
+        );
+        assert!(validate_response(&doc, "HEAD", "/health/live", 200, JSON, &[RID], b"{}").is_err());
 
         // A path parameter that breaks its schema names nothing: 404 whatever the method.
         for path in [

@@ -65,12 +65,15 @@ fn options() -> anyhow::Result<Options> {
 }
 
 /// The host as `spin up` would set it up: the manifest's variables, provided from the
-/// environment (the tests' built-in `jwt_secret` is not used).
+/// environment (the tests' built-in `jwt_secret` and registration limit are not used:
+/// the manifest's defaults are).
 fn host(options: &Options) -> anyhow::Result<Host> {
     if let Some(dir) = options.db.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let mut config = HostConfig::new(options.db.clone()).without_variable("jwt_secret");
+    let mut config = HostConfig::new(options.db.clone())
+        .without_variable("jwt_secret")
+        .without_variable("register_address_limit");
     for (key, value) in std::env::vars() {
         if let Some(name) = key.strip_prefix("SPIN_VARIABLE_") {
             config = config.variable(&name.to_ascii_lowercase(), &value);

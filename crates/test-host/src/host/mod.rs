@@ -59,8 +59,10 @@ pub const TEST_JWT_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopq";
 /// Where the fake client connects from, as Spin reports it in `spin-client-addr`.
 pub const CLIENT_ADDR: &str = "127.0.0.1:54321";
 
-/// A request extension that makes the fake client connect from another address (Spin
-/// takes `spin-client-addr` from the socket; a header the client sends is overwritten).
+/// A request extension that makes the fake client connect from another address. Spin
+/// takes `spin-client-addr` from the socket and **appends** it after the client's own
+/// header fields: a `spin-client-addr` the client sent stays in the request, before
+/// Spin's (see [`spin_request`]).
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 /// The origin Spin listens on by default (`spin up`).
@@ -120,7 +122,13 @@ impl HostConfig {
             db_path: db.path,
             owners: db.owner.into_iter().collect(),
             store: StoreMode::Local,
-            variables: vec![("jwt_secret".to_string(), TEST_JWT_SECRET.to_string())],
+            // Registrations are counted (every test that registers runs that statement)
+            // but never refused: most tests register several users from one address.
+            // The tests of the limit set their own.
+            variables: vec![
+                ("jwt_secret".to_string(), TEST_JWT_SECRET.to_string()),
+                ("register_address_limit".to_string(), "1000000".to_string()),
+            ],
             manifest: None,
             busy_timeout: Duration::from_millis(5000),
             sqlite_databases: None,
@@ -674,7 +682,10 @@ thread_local! {
 }
 
 /// Turn a test's request into what Spin 4.0.2 hands the component: an absolute URI
-/// on 127.0.0.1:3000 with the path as sent, plus Spin's `spin-*` headers.
+/// on 127.0.0.1:3000 with the path as sent, plus Spin's `spin-*` headers, appended after
+/// the client's own fields as Spin does (`crates/trigger-http`, `wasi.rs` and
+/// `headers.rs`: the request's fields are copied first, then Spin's are appended), so a
+/// client that sends its own `spin-client-addr` is seen with two values, its own first.
 pub fn spin_request(req: http::Request<Vec<u8>>) -> http::Request<Full<Bytes>> {
     let (mut parts, body) = req.into_parts();
     let path_and_query = parts
@@ -696,7 +707,7 @@ pub fn spin_request(req: http::Request<Vec<u8>>) -> http::Request<Full<Bytes>> {
     let mut set = |name: &'static str, value: &str| {
         let value = http::HeaderValue::from_str(value)
             .unwrap_or_else(|e| panic!("bad value for header {name}: {value:?}: {e}"));
-        headers.insert(name, value);
+        headers.append(name, value);
     };
     set("spin-full-url", &full_url);
     set("spin-path-info", &path);
