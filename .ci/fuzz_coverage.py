@@ -17,7 +17,7 @@ def operations(document):
     for template, item in document["paths"].items():
         regex = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
         for method in item:
-            if method in ("get", "put", "post", "delete", "patch"):
+            if method in ("get", "head", "put", "post", "delete", "patch"):
                 out.append((method.upper(), template, regex))
     return sorted(out, key=lambda op: "{" in op[1])
 

@@ -2,7 +2,8 @@
 //! throttling, and `Cache-Control: no-store` on personal answers.
 
 use crate::helpers::{
-    assert_json, assert_problem, now, sign_token, store_tests, TestApp, TestUser,
+    assert_json, assert_problem, now, ran_argon2, retry_after, sign_token, store_tests, TestApp,
+    TestUser,
 };
 use crate::host::{HostResponse, StoreMode, TEST_JWT_SECRET};
 use serde_json::{json, Value};
@@ -26,21 +27,6 @@ fn forged(id: i64, extra: Value) -> String {
 fn token_of(response: &HostResponse) -> String {
     let body = assert_json(response, 200);
     body["access_token"].as_str().unwrap().to_string()
-}
-
-/// Whether the request ran Argon2id: with m = 19 MiB it needs that much memory in the
-/// instance, which the host measures (the component's initial memory is far smaller).
-fn ran_argon2(response: &HostResponse) -> bool {
-    response.stats.peak_memory_bytes >= 19 << 20
-}
-
-/// `Retry-After` of a 429, in seconds.
-fn retry_after(response: &HostResponse) -> i64 {
-    assert_problem(response, 429, "too_many_attempts");
-    response
-        .header("retry-after")
-        .and_then(|v| v.parse().ok())
-        .expect("a Retry-After in whole seconds")
 }
 
 /// A test app whose login limits are these (username, address, window seconds).

@@ -87,6 +87,22 @@ pub fn assert_json(response: &HostResponse, status: u16) -> Value {
     response.json()
 }
 
+/// Whether the request ran Argon2id: with m = 19 MiB it needs that much memory in the
+/// instance, which the host measures (the component's initial memory is far smaller).
+pub fn ran_argon2(response: &HostResponse) -> bool {
+    response.stats.peak_memory_bytes >= 19 << 20
+}
+
+/// `Retry-After` of a 429 `too_many_attempts`, in seconds.
+#[track_caller]
+pub fn retry_after(response: &HostResponse) -> i64 {
+    assert_problem(response, 429, "too_many_attempts");
+    response
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in whole seconds")
+}
+
 /// A token signed with `secret` for arbitrary header and claims (for forged tokens).
 pub fn sign_token(secret: &[u8], header: &Value, claims: &Value) -> String {
     let encode = |v: &Value| base64url(serde_json::to_vec(v).expect("json").as_slice());

@@ -5,27 +5,11 @@
 //! are limited per address and a taken name costs no Argon2, `HEAD` answers every `GET`
 //! route, and entity tags may hold commas.
 
-use crate::helpers::{assert_json, assert_problem, store_tests, TestApp};
+use crate::helpers::{assert_json, assert_problem, ran_argon2, retry_after, store_tests, TestApp};
 use crate::host::{HostConfig, HostResponse, StoreMode};
 use pokefavs::ROUTES;
 use std::sync::Barrier;
 use std::time::Duration;
-
-/// Whether the request ran Argon2id: with m = 19 MiB it needs that much memory in the
-/// instance, which the host measures (the component's initial memory is far smaller).
-fn ran_argon2(response: &HostResponse) -> bool {
-    response.stats.peak_memory_bytes >= 19 << 20
-}
-
-/// `Retry-After` of a 429, in seconds.
-#[track_caller]
-fn retry_after(response: &HostResponse) -> u64 {
-    assert_problem(response, 429, "too_many_attempts");
-    response
-        .header("retry-after")
-        .and_then(|v| v.parse().ok())
-        .expect("a Retry-After in whole seconds")
-}
 
 /// A test app with these variables.
 fn app_with(mode: StoreMode, variables: &[(&str, &str)]) -> TestApp {
@@ -292,7 +276,7 @@ fn registrations_are_limited_per_address_before_any_password_work(app: TestApp) 
     assert_json(&register_from(&app, "[2001:db8::2]:1", "fifth"), 201);
     retry_after(&register_from(&app, "[2001:db8::3]:1", "sixth"));
     // The window ends.
-    std::thread::sleep(Duration::from_secs(seconds + 1));
+    std::thread::sleep(Duration::from_secs(seconds as u64 + 1));
     assert_json(&register_from(&app, peer, "third"), 201);
     // Off: nothing is counted at all.
     let off = app_with(app.mode, &[("register_address_limit", "0")]);
