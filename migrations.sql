@@ -9,8 +9,8 @@
 -- file. SQLite has no RAISE outside a trigger; a JSON path that is not one is the error,
 -- and its text is the message. On any other database it reads one row and changes
 -- nothing.
-SELECT json_extract('{}', CASE WHEN user_version > 3
-  THEN 'this database is newer than migrations.sql (schema version above 3): nothing was run'
+SELECT json_extract('{}', CASE WHEN user_version > 4
+  THEN 'this database is newer than migrations.sql (schema version above 4): nothing was run'
   ELSE '$' END)
 FROM pragma_user_version;
 
@@ -1135,4 +1135,55 @@ CREATE TABLE IF NOT EXISTS favorite_lists (
 );
 
 PRAGMA user_version = 3;
+COMMIT;
+
+-- Version 4: every favorites write, and deleting a user, is one statement, so it holds
+-- the write lock for one host call (a transaction of several statements held it across
+-- several, and every other writer slept in SQLite's busy handler meanwhile). What those
+-- transactions did besides their first statement now rides on it, in triggers. Tags keep
+-- their meaning: a list's version is still (id of its newest favorite, epoch).
+BEGIN;
+
+-- A favorite removed bumps its list's epoch. BEFORE the row goes, so that the DELETE's
+-- RETURNING (read after the row is gone) sees the new epoch. Deleting n favorites in one
+-- statement bumps it n times: the version only has to be new.
+CREATE TRIGGER IF NOT EXISTS favorite_removed BEFORE DELETE ON favorites
+BEGIN
+  INSERT INTO favorite_lists (user_id, epoch) VALUES (old.user_id, 1)
+  ON CONFLICT (user_id) DO UPDATE SET epoch = epoch + 1;
+END;
+
+-- Replacing a list is one INSERT into this view: `pokemon_ids` the new list in order (a
+-- JSON array), `kept` the `added_at` of the favorites that stay (a JSON object by id).
+-- The trigger empties the list, fills it in the given order and bumps the epoch (once
+-- more, so that even an empty list replaced by an empty one gets a new version).
+CREATE VIEW IF NOT EXISTS favorite_list_replacements (user_id, pokemon_ids, kept) AS
+  SELECT NULL, NULL, NULL WHERE 0;
+
+CREATE TRIGGER IF NOT EXISTS favorite_list_replaced
+INSTEAD OF INSERT ON favorite_list_replacements
+BEGIN
+  DELETE FROM favorites WHERE user_id = new.user_id;
+  INSERT INTO favorites (user_id, pokemon_id, added_at)
+    SELECT new.user_id, j.value,
+           coalesce(json_extract(new.kept, '$."' || j.value || '"'),
+                    strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    FROM json_each(new.pokemon_ids) j
+    WHERE true
+    ORDER BY j.key;
+  INSERT INTO favorite_lists (user_id, epoch) VALUES (new.user_id, 1)
+  ON CONFLICT (user_id) DO UPDATE SET epoch = epoch + 1;
+END;
+
+-- A user deleted takes their favorites, session and list epoch along, whether or not
+-- the connection enforces foreign keys (a libSQL server may not). The favorites go first:
+-- their trigger writes the epoch that the last statement removes.
+CREATE TRIGGER IF NOT EXISTS user_deleted AFTER DELETE ON users
+BEGIN
+  DELETE FROM favorites WHERE user_id = old.id;
+  DELETE FROM sessions WHERE user_id = old.id;
+  DELETE FROM favorite_lists WHERE user_id = old.id;
+END;
+
+PRAGMA user_version = 4;
 COMMIT;

@@ -36,6 +36,9 @@ pub fn problem() -> Option<&'static str> {
     if let Some(limit) = LIMITS.iter().find(|limit| limit.read().is_err()) {
         return Some(limit.problem);
     }
+    if crate::db::sync_setting().is_err() {
+        return Some("POKEFAVS_SQLITE_SYNCHRONOUS is not normal, full or server");
+    }
     trusted_proxies()
         .is_err()
         .then_some("trusted_proxies is not a comma-separated list of IP addresses and CIDR ranges")

@@ -12,7 +12,7 @@ use crate::log::warn;
 use spin_sdk::sqlite3::Connection;
 
 /// The `PRAGMA user_version` that `migrations.sql` leaves behind.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The first column of every read (`Db::read`): the file's schema version, read in the
 /// same statement as the data, so the check costs no host call of its own.
@@ -21,7 +21,7 @@ pub const VERSION_COLUMN: &str = "(SELECT user_version FROM pragma_user_version)
 /// The condition of every write: on a file older than this build the write changes
 /// nothing (and the read that explains why migrates it); on a file newer than this build
 /// (a rolled-back deploy) it changes nothing either, and the read refuses to go on.
-pub const SCHEMA_IS_CURRENT: &str = "(SELECT user_version FROM pragma_user_version) = 3";
+pub const SCHEMA_IS_CURRENT: &str = "(SELECT user_version FROM pragma_user_version) = 4";
 
 const MIGRATIONS: &str = include_str!("../../migrations.sql");
 
@@ -102,21 +102,35 @@ fn is_transaction_control(statement: &str) -> bool {
 }
 
 /// Splits a SQL script into statements at the semicolons that end them, skipping `--`
-/// and `/* */` comments and keeping semicolons inside quotes. Each statement comes back
-/// trimmed and without its semicolon; empty ones are dropped.
+/// and `/* */` comments and keeping semicolons inside quotes and inside the body of a
+/// `CREATE TRIGGER … BEGIN … END` (whose statements end in semicolons of their own).
+/// Each statement comes back trimmed and without its semicolon; empty ones are dropped.
 pub fn split_statements(script: &str) -> Vec<String> {
     let mut statements = Vec::new();
     let mut current = String::new();
+    // The words of the current statement outside quotes and comments, upper-cased: what
+    // tells whether a semicolon ends it.
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
     let mut chars = script.chars().peekable();
     while let Some(c) = chars.next() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c.to_ascii_uppercase());
+            current.push(c);
+            continue;
+        }
+        if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
         match c {
-            '\'' | '"' | '`' => {
+            '\'' | '"' | '`' | '[' => {
+                let close = if c == '[' { ']' } else { c };
                 current.push(c);
                 // A doubled quote inside a quoted run is an escaped quote: the run simply
                 // closes and reopens, which this loop handles by toggling twice.
                 for inner in chars.by_ref() {
                     current.push(inner);
-                    if inner == c {
+                    if inner == close {
                         break;
                     }
                 }
@@ -140,15 +154,44 @@ pub fn split_statements(script: &str) -> Vec<String> {
                 }
                 current.push(' ');
             }
+            ';' if inside_trigger_body(&words) => current.push(c),
             ';' => {
                 push_statement(&mut statements, &current);
                 current.clear();
+                words.clear();
             }
             _ => current.push(c),
         }
     }
     push_statement(&mut statements, &current);
     statements
+}
+
+/// Whether `words` (the current statement's, so far) are a `CREATE [TEMP] TRIGGER` whose
+/// `BEGIN` has not yet been closed by its `END`. Inside the body, `CASE … END` nests.
+fn inside_trigger_body(words: &[String]) -> bool {
+    let header: Vec<&str> = words.iter().take(3).map(String::as_str).collect();
+    let is_trigger = matches!(
+        header.as_slice(),
+        ["CREATE", "TRIGGER", ..] | ["CREATE", "TEMP" | "TEMPORARY", "TRIGGER"]
+    );
+    if !is_trigger {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut begun = false;
+    for word in words {
+        match word.as_str() {
+            "BEGIN" if !begun => {
+                begun = true;
+                depth = 1;
+            }
+            "CASE" if begun => depth += 1,
+            "END" if begun => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    !begun || depth > 0
 }
 
 fn push_statement(statements: &mut Vec<String>, text: &str) {
@@ -174,6 +217,49 @@ mod tests {
                 "PRAGMA user_version = 1",
             ]
         );
+    }
+
+    #[test]
+    fn a_trigger_body_is_one_statement_with_its_semicolons() {
+        let script = "CREATE TABLE t (x);
+            CREATE TRIGGER IF NOT EXISTS t_gone BEFORE DELETE ON t
+            BEGIN
+              INSERT INTO log VALUES (old.x, 'a;b');  -- a comment; with a semicolon
+              UPDATE n SET v = CASE WHEN v > 0 THEN v - 1 ELSE 0 END;
+            END;
+            create temp trigger u instead of insert on w begin select 1; end;
+            SELECT 'END;' AS [end;];
+            CREATE TRIGGERS_ARE_NOT_THIS (x);";
+        let statements = split_statements(script);
+        assert_eq!(statements.len(), 5, "{statements:#?}");
+        assert_eq!(statements[0], "CREATE TABLE t (x)");
+        assert!(statements[1].starts_with("CREATE TRIGGER IF NOT EXISTS t_gone"));
+        assert!(statements[1].contains("'a;b');"));
+        assert!(statements[1].contains("ELSE 0 END;"));
+        assert!(statements[1].ends_with("END"), "{}", statements[1]);
+        assert_eq!(
+            statements[2],
+            "create temp trigger u instead of insert on w begin select 1; end"
+        );
+        assert_eq!(statements[3], "SELECT 'END;' AS [end;]");
+        assert_eq!(statements[4], "CREATE TRIGGERS_ARE_NOT_THIS (x)");
+    }
+
+    #[test]
+    fn the_migration_file_splits_into_whole_statements() {
+        // Every statement of the file is complete SQL: SQLite's own parser says so.
+        let statements = split_statements(MIGRATIONS);
+        let triggers = statements
+            .iter()
+            .filter(|s| s.starts_with("CREATE TRIGGER"))
+            .count();
+        assert_eq!(triggers, 3);
+        for statement in &statements {
+            assert!(
+                !statement.starts_with("INSERT INTO favorites") && !statement.starts_with("END"),
+                "a trigger body was split: {statement}"
+            );
+        }
     }
 
     #[test]

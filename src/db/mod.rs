@@ -250,6 +250,8 @@ pub struct Db {
     schema_version: Cell<i64>,
     /// Set by a statement inside a transaction that failed on a missing table or column.
     schema_missing: Cell<bool>,
+    /// Whether this request has sent its sync setting (see [`Db::prepare_write`]).
+    write_prepared: Cell<bool>,
 }
 
 impl Default for Db {
@@ -265,6 +267,7 @@ impl Db {
             conn: OnceCell::new(),
             schema_version: Cell::new(0),
             schema_missing: Cell::new(false),
+            write_prepared: Cell::new(false),
         }
     }
 
@@ -321,10 +324,43 @@ impl Db {
         Ok(!self.saw_version(version)?)
     }
 
-    /// Runs one statement on its own (SQLite makes a single statement atomic). If it
-    /// fails on a missing table or column and the schema was behind, the schema is
-    /// migrated and the statement runs once more.
+    /// Runs one write on its own (SQLite makes a single statement atomic), after this
+    /// request's sync setting ([`Db::prepare_write`]). If it fails on a missing table or
+    /// column and the schema was behind, the schema is migrated and the statement runs
+    /// once more.
     pub fn query(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+        self.prepare_write()?;
+        self.run(sql, params)
+    }
+
+    /// Sends this request's sync setting once, before its first write and outside any
+    /// lock: `PRAGMA synchronous` is per connection, and Spin opens every connection
+    /// at SQLite's default, FULL, which syncs the WAL on every commit while the write
+    /// lock is held. NORMAL (the default here, see [`sync_setting`]) syncs at checkpoints
+    /// only: a commit survives a crash of Spin, and only a power cut or an OS crash can
+    /// lose the last ones; the file is never corrupted. A server that refuses the
+    /// statement (libSQL owns its own setting, and runs NORMAL) is no failure.
+    fn prepare_write(&self) -> Result<(), DbError> {
+        if self.write_prepared.replace(true) {
+            return Ok(());
+        }
+        let Some(pragma) = sync_setting()? else {
+            return Ok(());
+        };
+        match execute(self.conn()?, pragma, &[]) {
+            Ok(_) | Err(DbError::Unsupported(_)) => Ok(()),
+            // Not the caller's statement: no call site may read it as its own constraint.
+            Err(DbError::Constraint(constraint)) => {
+                Err(DbError::Other(format!("{pragma}: {constraint:?}")))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Runs one statement: a write's, or a read's (see [`Db::read`]). A failure on a
+    /// missing table or column while the schema was behind migrates it and runs the
+    /// statement once more.
+    fn run(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
         match execute(self.conn()?, sql, params) {
             Err(err) if self.repaired(&err)? => execute(self.conn()?, sql, params),
             outcome => outcome,
@@ -338,7 +374,7 @@ impl Db {
     /// again), since a migration can add rows. Reads whose miss is a normal answer (a
     /// login for an unknown name) are written to return a row anyway.
     pub fn read(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
-        let mut rows = self.query(sql, params)?;
+        let mut rows = self.run(sql, params)?;
         let behind = match rows.first().map(|row| row.int(0)).transpose()? {
             Some(version) => self.saw_version(version)?,
             None if !self.schema_is_current() => {
@@ -348,7 +384,7 @@ impl Db {
         };
         if behind {
             self.schema_version()?;
-            rows = self.query(sql, params)?;
+            rows = self.run(sql, params)?;
         }
         rows.skip = 1;
         Ok(rows)
@@ -361,6 +397,7 @@ impl Db {
     /// No `PRAGMA foreign_keys` here: a libSQL server starts each connection with
     /// foreign keys off, so no write may rely on them (see `store::users::delete`).
     pub fn write<T, E: From<DbError>>(&self, work: impl Fn(&Tx) -> Result<T, E>) -> Result<T, E> {
+        self.prepare_write()?;
         let conn = self.conn()?;
         self.schema_missing.set(false);
         let outcome = tx::run(conn, &self.schema_missing, &work);
@@ -371,6 +408,34 @@ impl Db {
             return tx::run(conn, &self.schema_missing, &work);
         }
         outcome
+    }
+}
+
+/// The environment variable an operator sets to choose how writes sync (`spin up -e
+/// POKEFAVS_SQLITE_SYNCHRONOUS=full`, or `environment` in `spin.toml`).
+pub const SYNC_VARIABLE: &str = "POKEFAVS_SQLITE_SYNCHRONOUS";
+
+/// The statement that sets how this request's writes sync, from [`SYNC_VARIABLE`]:
+/// unset or `normal` is NORMAL (the team's choice, and sqld's own), `full` is FULL (a
+/// sync on every commit), `server` sends nothing (for a libSQL server, which refuses the
+/// statement and owns the setting: one round trip saved per write). The variable is the
+/// component's WASI environment, read in the instance: no Spin interface, no thread
+/// hand-off, unlike a Spin variable. A value not in that list is a configuration error.
+pub fn sync_setting() -> Result<Option<&'static str>, DbError> {
+    let value = std::env::var(SYNC_VARIABLE).unwrap_or_default();
+    parse_sync_setting(&value).ok_or_else(|| {
+        DbError::Other(format!(
+            "config: {SYNC_VARIABLE} must be normal, full or server, got {value:?}"
+        ))
+    })
+}
+
+fn parse_sync_setting(value: &str) -> Option<Option<&'static str>> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" | "normal" => Some(Some("PRAGMA synchronous = NORMAL")),
+        "full" => Some(Some("PRAGMA synchronous = FULL")),
+        "server" => Some(None),
+        _ => None,
     }
 }
 
@@ -476,6 +541,26 @@ fn type_error(index: usize, expected: &str, got: &Value) -> DbError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_sync_normal_unless_the_operator_says_otherwise() {
+        assert_eq!(
+            parse_sync_setting(""),
+            Some(Some("PRAGMA synchronous = NORMAL"))
+        );
+        assert_eq!(
+            parse_sync_setting(" Normal "),
+            Some(Some("PRAGMA synchronous = NORMAL"))
+        );
+        assert_eq!(
+            parse_sync_setting("FULL"),
+            Some(Some("PRAGMA synchronous = FULL"))
+        );
+        assert_eq!(parse_sync_setting("server"), Some(None));
+        for bad in ["off", "2", "extra", "normal;"] {
+            assert_eq!(parse_sync_setting(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn a_local_unique_violation_names_its_columns() {

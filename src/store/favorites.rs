@@ -5,7 +5,6 @@ use super::{
     malformed, session_params, user_checks, write_or_explain, Result, StoreError, NOW,
     SESSION_IS_LIVE, SESSION_VERSION,
 };
-use crate::db::Tx;
 use crate::db::{Db, OnUnique, Row, Value, SCHEMA_IS_CURRENT};
 use crate::domain::{IfMatch, ListVersion, PokemonId, Session, MAX_FAVORITES};
 use serde::Serialize;
@@ -191,35 +190,16 @@ pub fn add(
     write_or_explain(insert, explain)
 }
 
-/// Inside a write that changed the list: bumps its epoch, and returns its new version.
-fn next_epoch(tx: &Tx, user: &Value) -> Result<ListVersion> {
-    let rows = tx.query(
-        &format!(
-            "INSERT INTO favorite_lists (user_id, epoch) VALUES (?1, 1)
-             ON CONFLICT (user_id) DO UPDATE SET epoch = epoch + 1
-             RETURNING {LAST_FAVORITE}, epoch"
-        ),
-        std::slice::from_ref(user),
-    )?;
-    let row = rows
-        .first()
-        .ok_or_else(|| malformed("the epoch bump gave no row"))?;
-    Ok(ListVersion {
-        last: row.opt_int(0)?.unwrap_or(0),
-        epoch: row.int(1)?,
-    })
-}
-
 /// Replaces the whole list with `ids`, in that order, if the list is at a version
 /// `expected` accepts, and returns the new list and its version. Unknown ids change
 /// nothing ([`StoreError::UnknownPokemon`]).
 ///
 /// The checks that need no lock run first, in one read: the session is live, and which
-/// ids the catalog has (it never changes), with their names. Then one transaction of
-/// three statements: the epoch bumped (only if the session is still live and the list
-/// at an expected version, decided under the lock before anything changes), the old
-/// list out (its `added_at` kept for the Pokémon that stay), the new list in, in the
-/// order given.
+/// ids the catalog has (it never changes), with their names. Then one statement, which
+/// holds the write lock for one host call: the old list out (its `added_at` kept for the
+/// Pokémon that stay), the new list in, in the order given, the epoch bumped; only if
+/// the session is still live and the list at an expected version, decided under the
+/// lock before anything changes.
 pub fn replace(
     db: &Db,
     session: Session,
@@ -259,59 +239,53 @@ pub fn replace(
         return Err(StoreError::UnknownPokemon(unknown));
     }
     let checked = [user_id.clone(), version, expected_param(expected)];
-    let bump = format!(
-        "INSERT INTO favorite_lists (user_id, epoch)
-         SELECT ?1, 1 WHERE {SESSION_IS_LIVE} AND {SCHEMA_IS_CURRENT} AND {list_is_at}
-         ON CONFLICT (user_id) DO UPDATE SET epoch = epoch + 1
-         RETURNING epoch",
+    // One statement (schema step 4's view and trigger): the old list out, the new one in,
+    // the epoch bumped, all under the write lock it takes, and only if the session is
+    // still live and the list at an expected version. The `added_at` of the favorites
+    // that stay is read in the same statement, so nothing can change in between.
+    // RETURNING runs after the trigger: the new version, and the new list's `added_at`
+    // in the list's order.
+    let sql = format!(
+        "INSERT INTO favorite_list_replacements (user_id, pokemon_ids, kept)
+         SELECT ?1, ?4, (SELECT json_group_object(pokemon_id, added_at)
+                         FROM favorites WHERE user_id = ?1)
+         WHERE {SESSION_IS_LIVE} AND {SCHEMA_IS_CURRENT} AND {list_is_at}
+         RETURNING {LAST_FAVORITE}, {EPOCH},
+                   (SELECT json_group_array(added_at)
+                    FROM (SELECT added_at FROM favorites WHERE user_id = ?1 ORDER BY id))",
         list_is_at = list_is_at(3)
     );
-    let insert = format!(
-        "INSERT INTO favorites (user_id, pokemon_id, added_at)
-         SELECT ?1, j.value, coalesce(json_extract(?3, '$.\"' || j.value || '\"'), {NOW})
-         FROM json_each(?2) j
-         ORDER BY j.key
-         RETURNING id, pokemon_id, added_at"
-    );
+    let params = [
+        user_id.clone(),
+        checked[1].clone(),
+        checked[2].clone(),
+        id_list.clone(),
+    ];
     let write = || {
-        db.write(|tx| {
-            let Some(bumped) = tx.query(&bump, &checked)?.first().map(|row| row.int(0)) else {
-                return Ok(None);
-            };
-            let epoch = bumped?;
-            let removed = tx.query(
-                "DELETE FROM favorites WHERE user_id = ?1 RETURNING pokemon_id, added_at",
-                std::slice::from_ref(&user_id),
-            )?;
-            let mut added_at = serde_json::Map::new();
-            for row in removed.iter() {
-                added_at.insert(row.int(0)?.to_string(), row.text(1)?.into());
-            }
-            let inserted = tx.query(
-                &insert,
-                &[
-                    user_id.clone(),
-                    id_list.clone(),
-                    Value::Text(serde_json::Value::Object(added_at).to_string()),
-                ],
-            )?;
-            let mut items = inserted
-                .iter()
-                .map(|row| {
-                    let pokemon_id = row.int(1)?;
-                    Ok(Favorite {
-                        key: row.int(0)?,
-                        pokemon_id,
-                        name: names.get(&pokemon_id).cloned().unwrap_or_default(),
-                        added_at: row.text(2)?.to_string(),
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            // RETURNING promises no order; the list's order is that of the keys.
-            items.sort_by_key(|f| f.key);
-            let last = items.last().map_or(0, |f| f.key);
-            Ok(Some((ListVersion { last, epoch }, items)))
-        })
+        let rows = db.query(&sql, &params)?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let version = ListVersion {
+            last: row.opt_int(0)?.unwrap_or(0),
+            epoch: row.int(1)?,
+        };
+        let added_at: Vec<String> = serde_json::from_str(row.text(2)?)
+            .map_err(|err| malformed(&format!("the replaced list's added_at: {err}")))?;
+        if added_at.len() != ids.len() {
+            return Err(malformed("the replaced list has the wrong length"));
+        }
+        let items = ids
+            .iter()
+            .zip(added_at)
+            .map(|(id, added_at)| Favorite {
+                key: 0,
+                pokemon_id: id.get(),
+                name: names.get(&id.get()).cloned().unwrap_or_default(),
+                added_at,
+            })
+            .collect();
+        Ok(Some((version, items)))
     };
     let explain = || {
         let checks = user_checks(
@@ -336,10 +310,10 @@ pub fn replace(
 /// Removes one favorite, if the list is at a version `expected` accepts: the list's new
 /// version, or `Ok(None)` if it was not a favorite.
 ///
-/// One transaction: the delete, whose own conditions (the session is live, the list at
-/// an expected version, the schema current) are decided under the write lock before
-/// anything changes, then the epoch bump. Only when it deletes nothing does a read,
-/// after the transaction, tell the reasons apart: the user is gone, the Pokémon is not
+/// One statement: the delete, whose own conditions (the session is live, the list at an
+/// expected version, the schema current) are decided under the write lock before
+/// anything changes, and whose trigger bumps the epoch. Only when it deletes nothing does
+/// a read, outside the lock, tell the reasons apart: the user is gone, the Pokémon is not
 /// in the catalog (not a favorite), the list is not at an expected version, it is not
 /// a favorite.
 pub fn remove(
@@ -355,20 +329,24 @@ pub fn remove(
         Value::Integer(pokemon.get()),
         expected_param(expected),
     ];
+    // One statement: schema step 4's trigger bumps the epoch before the row goes, and
+    // RETURNING (after the row is gone) reads the list's new version.
     let sql = format!(
         "DELETE FROM favorites
          WHERE user_id = ?1 AND pokemon_id = ?3 AND {SESSION_VERSION} AND {SCHEMA_IS_CURRENT}
            AND {list_is_at}
-         RETURNING id",
+         RETURNING {LAST_FAVORITE}, {EPOCH}",
         list_is_at = list_is_at(4)
     );
     let delete = || {
-        db.write(|tx| {
-            if tx.query(&sql, &params)?.is_empty() {
-                return Ok(None);
-            }
-            Ok(Some(Some(next_epoch(tx, &params[0])?)))
-        })
+        let rows = db.query(&sql, &params)?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        Ok(Some(Some(ListVersion {
+            last: row.opt_int(0)?.unwrap_or(0),
+            epoch: row.int(1)?,
+        })))
     };
     let explain = || {
         let checks = user_checks(

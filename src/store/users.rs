@@ -143,28 +143,18 @@ fn dead_session<T>(db: &Db, session: Session) -> Result<Option<T>> {
     }
 }
 
-/// Deletes the session's user, their favorites and their session row in one
-/// transaction. The other rows go by explicit statements, not by `ON DELETE CASCADE`:
-/// that needs `PRAGMA foreign_keys` on the connection, which a libSQL server starts with
-/// off.
+/// Deletes the session's user, and with them (schema step 4's trigger) their
+/// favorites, session row and list epoch: one statement, conditioned on the session
+/// being live, so it holds the write lock for one host call. The other rows go by the
+/// trigger's statements rather than by `ON DELETE CASCADE`, which needs
+/// `PRAGMA foreign_keys` on the connection, and a libSQL server may start with it off.
 pub fn delete(db: &Db, session: Session) -> Result<()> {
     let params = session_params(session);
-    let user_id = std::slice::from_ref(&params[0]);
-    let delete_user = format!(
+    let sql = format!(
         "DELETE FROM users WHERE id = ?1 AND {SESSION_VERSION} AND {SCHEMA_IS_CURRENT}
          RETURNING id"
     );
-    let delete = || {
-        db.write(|tx| {
-            if tx.query(&delete_user, &params)?.is_empty() {
-                return Ok(None);
-            }
-            tx.query("DELETE FROM favorites WHERE user_id = ?1", user_id)?;
-            tx.query("DELETE FROM sessions WHERE user_id = ?1", user_id)?;
-            tx.query("DELETE FROM favorite_lists WHERE user_id = ?1", user_id)?;
-            Ok(Some(()))
-        })
-    };
+    let delete = || Ok((!db.query(&sql, &params)?.is_empty()).then_some(()));
     // Nothing deleted: the session is dead, or the file was behind (the read migrates it).
     write_or_explain(delete, || dead_session(db, session))
 }

@@ -141,6 +141,11 @@ pub fn validate_response<N: AsRef<str>, V: AsRef<str>>(
     // Methods are case-sensitive (RFC 9110 §9.1): `get` is not `GET`, and gets a 405.
     let documented_spelling = !method.bytes().any(|b| b.is_ascii_lowercase());
     let operation = match item.get(method.to_ascii_lowercase()) {
+        // A HEAD answer is GET's without the body (the document's HEAD operations say the
+        // same, status for status, with the same headers: its own tests check that).
+        Some(_) if head && documented_spelling => {
+            item.get("get").map(|get| resolve(doc, get)).transpose()?
+        }
         Some(operation) if documented_spelling => Some(resolve(doc, operation)?),
         _ => None,
     };
@@ -195,18 +200,7 @@ pub fn validate_response<N: AsRef<str>, V: AsRef<str>>(
             .ok_or_else(|| format!("{what}: status {status} is not documented for {template}"))?;
         Ok(resolve(doc, response)?.clone())
     };
-    let response = documented(operation)?;
-    if !head {
-        return check(&response);
-    }
-    // The HEAD operation documents the headers (and no body); the content type is the
-    // one GET documents for the same status.
-    let get = item
-        .get("get")
-        .ok_or_else(|| format!("{what}: {template} has HEAD but no GET"))?;
-    let mut like_get = documented(resolve(doc, get)?)?;
-    like_get["headers"] = response.get("headers").cloned().unwrap_or_default();
-    check(&like_get)
+    check(&documented(operation)?)
 }
 
 /// Checks a HEAD answer against the response GET would give: the headers as documented,

@@ -30,6 +30,8 @@ pub struct Manifest {
     pub app_variables: BTreeMap<String, AppVariable>,
     /// `[component.<id>.variables]`: name → template such as `"{{ jwt_secret }}"`.
     pub component_variables: BTreeMap<String, String>,
+    /// The component's `environment`: its WASI environment variables, as Spin sets them.
+    pub environment: BTreeMap<String, String>,
 }
 
 impl Manifest {
@@ -157,7 +159,21 @@ impl Manifest {
             }
         }
 
+        let mut environment = BTreeMap::new();
+        if let Some(vars) = component.get("environment") {
+            let vars = vars
+                .as_table()
+                .ok_or_else(|| anyhow!("component.{component_id}.environment is not a table"))?;
+            for (name, value) in vars {
+                let value = value
+                    .as_str()
+                    .ok_or_else(|| anyhow!("environment variable {name:?} must be a string"))?;
+                environment.insert(name.clone(), value.to_string());
+            }
+        }
+
         Ok(Manifest {
+            environment,
             component_id: component_id.clone(),
             source,
             sqlite_databases,

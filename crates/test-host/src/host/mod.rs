@@ -110,6 +110,9 @@ pub struct HostConfig {
     pub startup_sql: Option<String>,
     /// Another component file to run (no staleness check).
     pub wasm_path: Option<PathBuf>,
+    /// WASI environment variables of the component, over the manifest's `environment`
+    /// (like `spin up --env NAME=VALUE`); a later entry overrides an earlier one.
+    pub environment: Vec<(String, String)>,
     /// Test databases that must live as long as the host.
     owners: Vec<TempDb>,
 }
@@ -136,7 +139,15 @@ impl HostConfig {
             check_databases: true,
             startup_sql: None,
             wasm_path: None,
+            environment: Vec::new(),
         }
+    }
+
+    /// Set (or override) an environment variable of the component, as `spin up --env`.
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.environment.retain(|(n, _)| n != name);
+        self.environment.push((name.to_string(), value.to_string()));
+        self
     }
 
     /// Provide (or override) an application variable.
@@ -152,9 +163,12 @@ impl HostConfig {
         self
     }
 
+    /// Spin pointed at a libSQL server, deployed as the README says: with
+    /// `POKEFAVS_SQLITE_SYNCHRONOUS=server`, so that writes send no `PRAGMA synchronous`
+    /// for the server to refuse.
     pub fn libsql(mut self) -> Self {
         self.store = StoreMode::Libsql;
-        self
+        self.env("POKEFAVS_SQLITE_SYNCHRONOUS", "server")
     }
 
     pub fn manifest(mut self, text: &str) -> Self {
@@ -205,6 +219,10 @@ pub struct StatementRecord {
     pub error: Option<String>,
     /// True when a fault rule answered instead of SQLite.
     pub injected: bool,
+    /// The connection's `PRAGMA synchronous` after the statement (0 OFF, 1 NORMAL,
+    /// 2 FULL, 3 EXTRA), read by the host, not the guest; `None` where SQLite did not
+    /// run it (a fault, a refusal).
+    pub synchronous: Option<i64>,
 }
 
 impl StatementRecord {
@@ -309,6 +327,8 @@ struct Shared {
     databases: BTreeMap<String, PathBuf>,
     /// Component variables, already rendered.
     variables: BTreeMap<String, String>,
+    /// The component's WASI environment.
+    environment: Vec<(String, String)>,
     faults: Faults,
     db_path: PathBuf,
     /// Keeps the test databases (and their directories) while the host lives.
@@ -401,6 +421,9 @@ impl Host {
         };
         let manifest = Manifest::parse(&manifest_text)?;
         let variables = manifest.resolve_variables(&cfg.variables)?;
+        let mut environment: BTreeMap<String, String> = manifest.environment.clone();
+        environment.extend(cfg.environment.iter().cloned());
+        let environment: Vec<(String, String)> = environment.into_iter().collect();
 
         let allowed_databases = cfg
             .sqlite_databases
@@ -449,6 +472,7 @@ impl Host {
                 allowed_databases,
                 databases,
                 variables,
+                environment,
                 faults: Faults::default(),
                 db_path: cfg.db_path,
                 _owners: cfg.owners,
@@ -616,7 +640,11 @@ impl Host {
     }
 
     fn new_store(&self, stdout: MemoryOutputPipe, stderr: CountingPipe) -> Store<InstanceState> {
-        let wasi = WasiCtx::builder().stdout(stdout).stderr(stderr).build();
+        let wasi = WasiCtx::builder()
+            .stdout(stdout)
+            .stderr(stderr)
+            .envs(&self.shared.environment)
+            .build();
         let mut store = Store::new(
             self.shared.compiled.pre.engine(),
             InstanceState {

@@ -303,6 +303,7 @@ impl sqlite::HostConnection for InstanceState {
             params: parameters.iter().cloned().map(to_sql).collect(),
             error: None,
             injected: false,
+            synchronous: None,
         };
 
         let outcome = if let Some(fired) = shared.faults.check_statement(nth, &statement) {
@@ -316,20 +317,33 @@ impl sqlite::HostConnection for InstanceState {
                 FaultAction::Fail(error) => Err(injected_error(shared.store, error)),
             }
         } else if shared.store == StoreMode::Libsql && libsql_refuses(&statement) {
+            // The server refuses it, but only after a round trip: charged like any
+            // statement (a hand-off to the blocking pool and back).
+            let _ = tokio::task::spawn_blocking(|| ()).await;
             Err(Error::Io("unsupported statement".to_string()))
         } else {
             match self.table.get_mut(&conn)?.get() {
                 Ok(conn) => {
                     let (store, sql) = (shared.store, statement.clone());
                     // As Spin's sqlite-inproc: the statement runs on tokio's blocking pool.
-                    tokio::task::spawn_blocking(move || {
-                        run(&lock(&conn), &sql, parameters).map_err(|e| match store {
+                    let (outcome, synchronous) = tokio::task::spawn_blocking(move || {
+                        let conn = lock(&conn);
+                        let outcome = run(&conn, &sql, parameters).map_err(|e| match store {
                             StoreMode::Local => local_error(&e),
                             StoreMode::Libsql => libsql_error(&e),
-                        })
+                        });
+                        // What the tests check a write ran with (not a guest call).
+                        let synchronous = conn
+                            .query_row("PRAGMA synchronous", [], |row| row.get::<_, i64>(0))
+                            .ok();
+                        (outcome, synchronous)
                     })
                     .await
-                    .unwrap_or_else(|e| Err(Error::Io(format!("internal runtime error: {e}"))))
+                    .unwrap_or_else(|e| {
+                        (Err(Error::Io(format!("internal runtime error: {e}"))), None)
+                    });
+                    record.synchronous = synchronous;
+                    outcome
                 }
                 Err(e) => Err(e),
             }
