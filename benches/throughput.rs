@@ -377,6 +377,9 @@ fn component_iteration(
         let started = Instant::now();
         let response = host.request(request);
         let latency = started.elapsed();
+        if let Some(held) = response.stats.write_lock_held() {
+            samples.lock_held.push(held);
+        }
         let outcome = if response.status == expected && response.trap.is_none() {
             if route == Route::Cycle && is_post {
                 samples.writes += 1;
@@ -488,11 +491,12 @@ impl RoutePlan {
                             .map(|(sql, params)| (sql.clone(), for_actor(params, probe, actor)))
                             .collect(),
                         verify_password: route == Route::Login,
-                        inserts: c.statements.iter().any(|s| {
-                            s.trim_start()
-                                .get(..6)
-                                .is_some_and(|w| w.eq_ignore_ascii_case("insert"))
-                        }),
+                        // A favorite inserted (not the epoch upsert of an older build's
+                        // remove, which also begins with INSERT).
+                        inserts: c
+                            .statements
+                            .iter()
+                            .any(|s| s.trim_start().starts_with("INSERT INTO favorites")),
                     })
                     .collect()
             })
@@ -639,6 +643,9 @@ struct Samples {
     first_error: Option<String>,
     /// Inserts acknowledged (a 201 from the component, a committed INSERT natively).
     writes: usize,
+    /// How long each component request that wrote held the write lock, as the host
+    /// measured it (`RequestStats::write_lock_held`).
+    lock_held: Vec<Duration>,
 }
 
 impl Samples {
@@ -654,6 +661,7 @@ impl Samples {
         self.latencies.extend(other.latencies);
         self.errors += other.errors;
         self.writes += other.writes;
+        self.lock_held.extend(other.lock_held);
         if self.first_error.is_none() {
             self.first_error = other.first_error;
         }
@@ -751,6 +759,7 @@ fn run_phase(
             _ => None,
         };
         samples.latencies.sort_unstable();
+        samples.lock_held.sort_unstable();
         Phase {
             samples,
             elapsed,
@@ -1047,11 +1056,54 @@ impl Report<'_> {
         }
 
         self.render_cpu(o);
+        self.render_lock(o);
         self.render_targets(o);
         self.render_writes(o);
         self.render_extras(o);
         self.render_statements(o);
         out
+    }
+
+    /// How long the component's writing requests held the write lock: the time every
+    /// other writer waits behind each of them.
+    fn render_lock(&self, o: &mut String) {
+        let rows: Vec<&Row> = self
+            .rows
+            .iter()
+            .filter(|row| !row.component.samples.lock_held.is_empty())
+            .collect();
+        if rows.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            o,
+            "\n### Write lock held per writing request (component, measured by the host)\n\n\
+             | route | clients | writing requests | p50 ms | p99 ms | max ms |\n\
+             |---|---:|---:|---:|---:|---:|"
+        );
+        for row in rows {
+            let held = &row.component.samples.lock_held;
+            let at = |q: f64| {
+                let rank = ((q * held.len() as f64).ceil() as usize).clamp(1, held.len());
+                held[rank - 1].as_secs_f64() * 1e3
+            };
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {:.3} | {:.3} | {:.3} |",
+                row.route.label(),
+                row.clients,
+                held.len(),
+                at(0.5),
+                at(0.99),
+                at(1.0)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "\nFrom `BEGIN IMMEDIATE` coming back to `COMMIT` coming back (every host call in \
+             between included), or for a single statement its time in SQLite less its time \
+             asleep in the busy handler."
+        );
     }
 
     fn render_cpu(&self, o: &mut String) {

@@ -37,7 +37,7 @@ pub fn problem() -> Option<&'static str> {
         return Some(limit.problem);
     }
     if crate::db::sync_setting().is_err() {
-        return Some("POKEFAVS_SQLITE_SYNCHRONOUS is not normal, full or server");
+        return Some("POKEFAVS_DB_SYNCHRONOUS is not normal, full or server");
     }
     trusted_proxies()
         .is_err()

@@ -11,8 +11,16 @@ use super::{classify, execute, DbError};
 use crate::log::warn;
 use spin_sdk::sqlite3::Connection;
 
+/// The `PRAGMA user_version` that `migrations.sql` leaves behind, written once: both
+/// [`SCHEMA_VERSION`] and [`SCHEMA_IS_CURRENT`] are made from it.
+macro_rules! schema_version {
+    () => {
+        4
+    };
+}
+
 /// The `PRAGMA user_version` that `migrations.sql` leaves behind.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = schema_version!();
 
 /// The first column of every read (`Db::read`): the file's schema version, read in the
 /// same statement as the data, so the check costs no host call of its own.
@@ -21,7 +29,10 @@ pub const VERSION_COLUMN: &str = "(SELECT user_version FROM pragma_user_version)
 /// The condition of every write: on a file older than this build the write changes
 /// nothing (and the read that explains why migrates it); on a file newer than this build
 /// (a rolled-back deploy) it changes nothing either, and the read refuses to go on.
-pub const SCHEMA_IS_CURRENT: &str = "(SELECT user_version FROM pragma_user_version) = 4";
+pub const SCHEMA_IS_CURRENT: &str = concat!(
+    "(SELECT user_version FROM pragma_user_version) = ",
+    schema_version!()
+);
 
 const MIGRATIONS: &str = include_str!("../../migrations.sql");
 

@@ -412,8 +412,8 @@ impl Db {
 }
 
 /// The environment variable an operator sets to choose how writes sync (`spin up -e
-/// POKEFAVS_SQLITE_SYNCHRONOUS=full`, or `environment` in `spin.toml`).
-pub const SYNC_VARIABLE: &str = "POKEFAVS_SQLITE_SYNCHRONOUS";
+/// POKEFAVS_DB_SYNCHRONOUS=full`, or `environment` in `spin.toml`).
+pub const SYNC_VARIABLE: &str = "POKEFAVS_DB_SYNCHRONOUS";
 
 /// The statement that sets how this request's writes sync, from [`SYNC_VARIABLE`]:
 /// unset or `normal` is NORMAL (the team's choice, and sqld's own), `full` is FULL (a

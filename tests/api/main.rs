@@ -29,3 +29,4 @@ mod transactions;
 mod upgrade;
 mod users;
 mod versions;
+mod write_path;

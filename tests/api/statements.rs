@@ -23,7 +23,7 @@ fn assert_statements(response: &HostResponse, expected: &[&str]) {
 }
 
 /// The sync setting every request that writes sends once, before its first write, on
-/// the local store (on libSQL, deployed with `POKEFAVS_SQLITE_SYNCHRONOUS=server`, none).
+/// the local store (on libSQL, deployed with `POKEFAVS_DB_SYNCHRONOUS=server`, none).
 const SYNC: &str = "PRAGMA synchronous = NORMAL";
 
 /// `expected` with [`SYNC`] before its first statement that is not a read.

@@ -2,7 +2,7 @@
 //! users, favorites and their tokens, served by this build; the landed steps of
 //! `migrations.sql` never edited; a database newer than this build never written.
 
-use crate::helpers::{assert_json, assert_problem, now, sign_token, store_tests, TestApp};
+use crate::helpers::{assert_json, assert_problem, dump, now, sign_token, store_tests, TestApp};
 use crate::host::{HostConfig, HostResponse, StoreMode, TEST_JWT_SECRET};
 use pokefavs::db::SCHEMA_VERSION;
 use serde_json::json;
@@ -43,7 +43,7 @@ const STEP_1_STARTS: &str = "-- pokefavs schema. The one source of truth";
 
 /// SHA-256 of each step that has landed on main, as it landed. A landed step is never
 /// edited (a database out there was built by it): a change goes into a new step.
-const LANDED: [(i64, &str); 3] = [
+const LANDED: [(i64, &str); 4] = [
     (
         1,
         "0c15d80812f818bf9277ec5f9136f21fdd2528f8f7847f25b4252c4c20b2be43",
@@ -55,6 +55,10 @@ const LANDED: [(i64, &str); 3] = [
     (
         3,
         "f2432bdadfa47f78b69907d3613545d88a51a6047baeeda95a51a6e8fbc5db87",
+    ),
+    (
+        4,
+        "1086a80a72846023217aa32488b9c5aa7dfc1a1d9652d716a3e4d5e033488385",
     ),
 ];
 
@@ -346,6 +350,118 @@ fn a_v2_database_is_brought_forward_with_a_tag_for_every_list() {
         assert_eq!(theirs.json()["items"][0]["pokemon_id"], 7, "{mode:?}");
         let their_tag = theirs.header("etag").expect("a tag");
         assert!(their_tag != tag && their_tag != new_tag, "{mode:?}");
+    }
+}
+
+/// A database file as schema version 3 left it (steps 1 to 3, unedited): ash (signed
+/// out once) with a list whose epoch was bumped twice, misty with a list and no epoch
+/// row, and a deleted user's leftovers nobody can reach. Returns ash's token and both ids.
+fn write_v3_file(path: &Path) -> (String, i64, i64) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    for (_, step) in steps(&migrations_sql()).iter().take(3) {
+        conn.execute_batch(step).unwrap();
+    }
+    conn.execute_batch(
+        "INSERT INTO users (username, password_hash, created_at)
+         VALUES ('misty', 'not-a-real-hash', '2025-12-31T23:59:59Z'),
+                ('ash', 'not-a-real-hash', '2026-01-02T03:04:05Z');
+         INSERT INTO favorites (user_id, pokemon_id, added_at)
+         VALUES (2, 150, '2026-01-03T00:00:01Z'), (1, 7, '2026-01-03T00:00:02Z'),
+                (2, 25, '2026-01-04T00:00:03Z'), (2, 4, '2026-01-04T00:00:04Z');
+         INSERT INTO sessions (user_id, version) VALUES (2, 1);
+         INSERT INTO favorite_lists (user_id, epoch) VALUES (2, 2);",
+    )
+    .unwrap();
+    assert_eq!(user_version(&conn), 3);
+    drop(conn);
+    (token_for(2, Some(1)), 2, 1)
+}
+
+#[test]
+fn a_v3_database_is_brought_forward_and_every_tag_keeps_its_meaning() {
+    use pokefavs::domain::tags::entity_tag;
+    use pokefavs::domain::{ListVersion, UserId};
+    for mode in [StoreMode::Local, StoreMode::Libsql] {
+        let app = TestApp::new(mode);
+        let (token, ash, misty) = write_v3_file(app.db_path());
+        // The tags a client read from the v3 build: (newest favorite, epoch).
+        let ash_tag = entity_tag(UserId::from_db(ash), ListVersion { last: 4, epoch: 2 });
+        let misty_tag = entity_tag(UserId::from_db(misty), ListVersion { last: 2, epoch: 0 });
+        let before = dump(app.db_path());
+        let path = format!("/api/users/{ash}/favorites");
+        // The first request migrates; the tag read before the upgrade is still current.
+        let cached = app.send_with(
+            "GET",
+            &path,
+            Some(&token),
+            None,
+            &[("if-none-match", &ash_tag)],
+        );
+        assert_eq!(cached.status, 304, "{mode:?}: {}", cached.text());
+        let after = dump(app.db_path());
+        assert_eq!(
+            after.replace("user_version=4", "user_version=3"),
+            before,
+            "{mode:?}: every row kept, nothing but the version changed"
+        );
+        // A conditional remove with the old tag: one statement, the trigger bumps the
+        // epoch, and the answer's tag is the list's new one.
+        let removed = app.send_with(
+            "DELETE",
+            &format!("{path}/25"),
+            Some(&token),
+            None,
+            &[("if-match", &ash_tag)],
+        );
+        assert_eq!(removed.status, 204, "{mode:?}: {}", removed.text());
+        let new_tag = removed.header("etag").unwrap().to_string();
+        let expected = entity_tag(UserId::from_db(ash), ListVersion { last: 4, epoch: 3 });
+        assert_eq!(new_tag, expected, "{mode:?}");
+        assert_eq!(
+            app.get(&path, Some(&token)).header("etag"),
+            Some(new_tag.as_str())
+        );
+        // Replace with the new tag: its answer's tag is what a read then says.
+        let replaced = app.send_with(
+            "PUT",
+            &path,
+            Some(&token),
+            Some(&serde_json::json!({"pokemon_ids": [4, 1]})),
+            &[("if-match", &new_tag)],
+        );
+        let body = assert_json(&replaced, 200);
+        assert_eq!(
+            body["items"][0]["added_at"], "2026-01-04T00:00:04Z",
+            "{mode:?}: kept"
+        );
+        let listed = app.get(&path, Some(&token));
+        assert_eq!(listed.header("etag"), replaced.header("etag"), "{mode:?}");
+        assert_eq!(listed.json()["items"], body["items"], "{mode:?}");
+        // Misty's list, never written by v3's epoch table, keeps its tag too.
+        let misty_token = token_for(misty, None);
+        let theirs = app.get(&format!("/api/users/{misty}/favorites"), Some(&misty_token));
+        assert_eq!(theirs.header("etag"), Some(misty_tag.as_str()), "{mode:?}");
+        // Deleting a user takes every row of theirs, by the trigger.
+        assert_eq!(
+            app.send(
+                "DELETE",
+                &format!("/api/users/{misty}"),
+                Some(&misty_token),
+                None
+            )
+            .status,
+            204
+        );
+        for table in ["favorites", "sessions", "favorite_lists"] {
+            assert_eq!(
+                app.query_ints(
+                    &format!("SELECT count(*) FROM {table} WHERE user_id = ?1"),
+                    misty
+                ),
+                [0],
+                "{mode:?}: {table}"
+            );
+        }
     }
 }
 

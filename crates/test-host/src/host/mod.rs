@@ -164,11 +164,11 @@ impl HostConfig {
     }
 
     /// Spin pointed at a libSQL server, deployed as the README says: with
-    /// `POKEFAVS_SQLITE_SYNCHRONOUS=server`, so that writes send no `PRAGMA synchronous`
+    /// `POKEFAVS_DB_SYNCHRONOUS=server`, so that writes send no `PRAGMA synchronous`
     /// for the server to refuse.
     pub fn libsql(mut self) -> Self {
         self.store = StoreMode::Libsql;
-        self.env("POKEFAVS_SQLITE_SYNCHRONOUS", "server")
+        self.env("POKEFAVS_DB_SYNCHRONOUS", "server")
     }
 
     pub fn manifest(mut self, text: &str) -> Self {
@@ -223,11 +223,24 @@ pub struct StatementRecord {
     /// 2 FULL, 3 EXTRA), read by the host, not the guest; `None` where SQLite did not
     /// run it (a fault, a refusal).
     pub synchronous: Option<i64>,
+    /// How long SQLite ran it on the blocking pool, waiting for a lock included.
+    pub ran: Duration,
+    /// How much of that it slept in the busy handler, waiting for a lock.
+    pub waited: Duration,
+    /// When the guest got its answer back (after the hand-offs).
+    pub ended: Option<Instant>,
 }
 
 impl StatementRecord {
     pub fn failed(&self) -> bool {
         self.error.is_some()
+    }
+
+    fn starts_with(&self, word: &str) -> bool {
+        self.sql
+            .trim_start()
+            .get(..word.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(word))
     }
 }
 
@@ -263,6 +276,41 @@ impl RequestStats {
     /// The SQL texts, in order.
     pub fn sql(&self) -> Vec<&str> {
         self.statements.iter().map(|s| s.sql.as_str()).collect()
+    }
+
+    /// How long this request held the database's write lock, if it wrote. In a
+    /// `BEGIN IMMEDIATE … COMMIT` transaction: from the moment `BEGIN` came back with the
+    /// lock to the moment `COMMIT` (or `ROLLBACK`) came back, every host call in between
+    /// included. A single statement outside a transaction takes and releases the lock
+    /// inside SQLite: its run time less what it slept waiting for the lock. Reads and
+    /// `PRAGMA`s take no write lock.
+    pub fn write_lock_held(&self) -> Option<Duration> {
+        let mut held = Duration::ZERO;
+        let mut wrote = false;
+        let mut begun: Option<Instant> = None;
+        for statement in &self.statements {
+            if statement.failed() && begun.is_none() {
+                continue;
+            }
+            if statement.starts_with("BEGIN") {
+                begun = statement.ended;
+            } else if statement.starts_with("COMMIT")
+                || statement.starts_with("END")
+                || statement.starts_with("ROLLBACK")
+            {
+                if let (Some(from), Some(to)) = (begun.take(), statement.ended) {
+                    held += to.saturating_duration_since(from);
+                    wrote = true;
+                }
+            } else if begun.is_none()
+                && !statement.starts_with("SELECT")
+                && !statement.starts_with("PRAGMA")
+            {
+                held += statement.ran.saturating_sub(statement.waited);
+                wrote = true;
+            }
+        }
+        wrote.then_some(held)
     }
 }
 

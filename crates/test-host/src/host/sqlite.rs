@@ -13,9 +13,10 @@
 //! Spin, the lazy connect runs on the calling thread, and `changes` /
 //! `last-insert-rowid` lock the connection inline.
 
+use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::Resource;
 
@@ -34,29 +35,30 @@ type Shared = Arc<Mutex<rusqlite::Connection>>;
 /// `changes`/`last-insert-rowid`, which have no error case).
 pub struct Connection {
     path: PathBuf,
-    busy_timeout: Duration,
     store: StoreMode,
     conn: Option<Shared>,
 }
 
 impl Connection {
-    fn new(path: PathBuf, busy_timeout: Duration, store: StoreMode) -> Self {
+    fn new(path: PathBuf, store: StoreMode) -> Self {
         Connection {
             path,
-            busy_timeout,
             store,
             conn: None,
         }
     }
 
-    /// The rusqlite connection, opened on first use with rusqlite's defaults plus the
-    /// configured busy timeout (Spin relies on rusqlite's default of 5 s).
+    /// The rusqlite connection, opened on first use with rusqlite's defaults and a busy
+    /// handler that behaves as the configured busy timeout (Spin relies on rusqlite's
+    /// default of 5 s); each statement sets the timeout on its thread (see `busy_wait`).
     fn get(&mut self) -> Result<Shared, Error> {
         if let Some(conn) = &self.conn {
             return Ok(conn.clone());
         }
         let conn = rusqlite::Connection::open(&self.path).map_err(|e| Error::Io(e.to_string()))?;
-        conn.busy_timeout(self.busy_timeout)
+        // SQLite's own busy-timeout handler, step for step, but one that also says how
+        // long a statement waited for the lock (see `busy_wait`).
+        conn.busy_handler(Some(busy_wait))
             .map_err(|e| Error::Io(e.to_string()))?;
         // The bundled SQLite of rusqlite (Spin's, and ours) is built with
         // SQLITE_DEFAULT_FOREIGN_KEYS=1; a libSQL server starts every connection with
@@ -70,6 +72,37 @@ impl Connection {
         self.conn = Some(conn.clone());
         Ok(conn)
     }
+}
+
+thread_local! {
+    /// The busy timeout of the statement running on this thread.
+    static TIMEOUT: Cell<Duration> = const { Cell::new(Duration::from_secs(5)) };
+    /// How long the statement running on this thread has slept waiting for a lock.
+    static WAITED: Cell<Duration> = const { Cell::new(Duration::ZERO) };
+}
+
+/// SQLite's default busy handler (`sqliteDefaultBusyCallback`, what `busy_timeout`
+/// installs): sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, then 100 ms at a time until
+/// the timeout is spent. Also adds each sleep to [`WAITED`], so that the host can tell a
+/// statement's time waiting for the write lock from its time holding it.
+fn busy_wait(count: i32) -> bool {
+    const DELAYS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+    const TOTALS: [u64; 12] = [0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228];
+    let count = usize::try_from(count).unwrap_or(0);
+    let timeout = TIMEOUT.with(Cell::get).as_millis() as u64;
+    let (mut delay, prior) = match DELAYS.get(count) {
+        Some(delay) => (*delay, TOTALS[count]),
+        None => (100, TOTALS[11] + 100 * (count as u64 - 11)),
+    };
+    if prior + delay > timeout {
+        delay = timeout.saturating_sub(prior);
+        if delay == 0 {
+            return false;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(delay));
+    WAITED.with(|w| w.set(w.get() + Duration::from_millis(delay)));
+    true
 }
 
 /// Locks a connection; a statement that panicked cannot have left rusqlite's state
@@ -286,7 +319,7 @@ impl sqlite::HostConnection for InstanceState {
             return Ok(Err(Error::Io("too many connections opened".to_string())));
         }
         self.spin.live_connections += 1;
-        let conn = Connection::new(path.clone(), shared.busy_timeout, shared.store);
+        let conn = Connection::new(path.clone(), shared.store);
         Ok(Ok(self.table.push(conn)?))
     }
 
@@ -304,6 +337,9 @@ impl sqlite::HostConnection for InstanceState {
             error: None,
             injected: false,
             synchronous: None,
+            ran: Duration::ZERO,
+            waited: Duration::ZERO,
+            ended: None,
         };
 
         let outcome = if let Some(fired) = shared.faults.check_statement(nth, &statement) {
@@ -325,31 +361,41 @@ impl sqlite::HostConnection for InstanceState {
             match self.table.get_mut(&conn)?.get() {
                 Ok(conn) => {
                     let (store, sql) = (shared.store, statement.clone());
+                    let timeout = shared.busy_timeout;
                     // As Spin's sqlite-inproc: the statement runs on tokio's blocking pool.
-                    let (outcome, synchronous) = tokio::task::spawn_blocking(move || {
+                    let ran = tokio::task::spawn_blocking(move || {
                         let conn = lock(&conn);
+                        TIMEOUT.with(|t| t.set(timeout));
+                        WAITED.with(|w| w.set(Duration::ZERO));
+                        let started = Instant::now();
                         let outcome = run(&conn, &sql, parameters).map_err(|e| match store {
                             StoreMode::Local => local_error(&e),
                             StoreMode::Libsql => libsql_error(&e),
                         });
+                        let took = started.elapsed();
                         // What the tests check a write ran with (not a guest call).
                         let synchronous = conn
                             .query_row("PRAGMA synchronous", [], |row| row.get::<_, i64>(0))
                             .ok();
-                        (outcome, synchronous)
+                        (outcome, synchronous, took, WAITED.with(Cell::get))
                     })
-                    .await
-                    .unwrap_or_else(|e| {
-                        (Err(Error::Io(format!("internal runtime error: {e}"))), None)
-                    });
-                    record.synchronous = synchronous;
-                    outcome
+                    .await;
+                    match ran {
+                        Ok((outcome, synchronous, took, waited)) => {
+                            record.synchronous = synchronous;
+                            record.ran = took;
+                            record.waited = waited;
+                            outcome
+                        }
+                        Err(e) => Err(Error::Io(format!("internal runtime error: {e}"))),
+                    }
                 }
                 Err(e) => Err(e),
             }
         };
 
         record.error = outcome.as_ref().err().map(error_text);
+        record.ended = Some(Instant::now());
         self.spin.stats.statements.push(record);
         Ok(outcome)
     }
