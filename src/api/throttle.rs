@@ -43,7 +43,8 @@ pub fn client_address(request: &Request) -> Result<Option<String>> {
 #[must_use = "a login's success must give its attempt back"]
 pub struct Admitted {
     name_key: String,
-    address_key: Option<String>,
+    /// The address's key and the end of the window this attempt was counted in.
+    address: Option<(String, i64)>,
 }
 
 impl Admitted {
@@ -51,11 +52,11 @@ impl Admitted {
     /// this attempt back (only failures stay counted against an address). A failure
     /// needs nothing: it stays counted.
     pub fn succeeded(self, db: &Db) -> Result<()> {
-        Ok(logins::forgive(
-            db,
-            &self.name_key,
-            self.address_key.as_deref(),
-        )?)
+        let address = self
+            .address
+            .as_ref()
+            .map(|(key, ends)| (key.as_str(), *ends));
+        Ok(logins::forgive(db, &self.name_key, address)?)
     }
 }
 
@@ -66,7 +67,7 @@ fn admit(
     keys: &[(&str, u64)],
     window_seconds: u64,
     refusal: fn(u64) -> ApiError,
-) -> Result<()> {
+) -> Result<logins::Counted> {
     let names: Vec<&str> = keys.iter().map(|(key, _)| *key).collect();
     let counted = logins::count_attempt(db, &names, window_seconds)?;
     let windows: Vec<(Window, u64)> = keys
@@ -77,7 +78,7 @@ fn admit(
     if counted.started_a_window() {
         logins::remove_ended(db)?;
     }
-    Ok(())
+    Ok(counted)
 }
 
 /// Counts a login (or a password change) against `username` and, when the address limit
@@ -97,11 +98,12 @@ pub fn admit_login(
     if let Some(key) = &address_key {
         keys.push((key, limits.per_address));
     }
-    admit(db, &keys, limits.window_seconds, ApiError::TooManyAttempts)?;
-    Ok(Admitted {
-        name_key,
-        address_key,
-    })
+    let counted = admit(db, &keys, limits.window_seconds, ApiError::TooManyAttempts)?;
+    let address = address_key.map(|key| {
+        let ends = counted.of(&key).ends;
+        (key, ends)
+    });
+    Ok(Admitted { name_key, address })
 }
 
 /// Counts a registration against the client address; 429 if it is over the limit.
@@ -119,7 +121,8 @@ pub fn admit_registration(request: &Request, db: &Db, limits: &RegisterLimits) -
         &[(&key, limits.per_address)],
         limits.window_seconds,
         ApiError::TooManyRegistrations,
-    )
+    )?;
+    Ok(())
 }
 
 /// 429 (made by `refusal` from `Retry-After`) if any window holds more attempts than its
@@ -144,6 +147,7 @@ mod tests {
         Window {
             attempts,
             seconds_left,
+            ends: 0,
         }
     }
 

@@ -6,7 +6,7 @@
 //! change inside a transaction), then everything else inside `BEGIN IMMEDIATE`, where the
 //! version is read again so that two requests racing on a fresh database migrate it once.
 
-use super::tx;
+use super::tx::{self, is_transaction_control};
 use super::{classify, execute, DbError};
 use crate::log::warn;
 use spin_sdk::sqlite3::Connection;
@@ -98,18 +98,6 @@ fn is_best_effort(statement: &str) -> bool {
             name.trim_start_matches("main."),
             "journal_mode" | "synchronous" | "busy_timeout"
         ))
-}
-
-/// `BEGIN` / `COMMIT` of a step: they make the step one transaction when the file runs
-/// as a batch (`spin up --sqlite`); the component runs the whole file in a transaction
-/// of its own, so it leaves them out.
-fn is_transaction_control(statement: &str) -> bool {
-    let word = statement
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_ascii_uppercase();
-    matches!(word.as_str(), "BEGIN" | "COMMIT" | "END" | "ROLLBACK")
 }
 
 /// Splits a SQL script into statements at the semicolons that end them, skipping `--`

@@ -74,7 +74,11 @@ fn rollback(conn: &Connection) {
     }
 }
 
-fn is_transaction_control(sql: &str) -> bool {
+/// Whether `sql` begins, ends or nests a transaction: a statement no work inside
+/// [`run`] may run, and one the migration leaves out of `migrations.sql` (whose steps'
+/// `BEGIN` / `COMMIT` are for `spin up --sqlite`; the component runs the file inside a
+/// transaction of its own).
+pub(super) fn is_transaction_control(sql: &str) -> bool {
     let first = sql.split_whitespace().next().unwrap_or("");
     ["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"]
         .iter()

@@ -60,11 +60,11 @@ fn canonical(text: &str) -> Option<i64> {
     (n.to_string() == text).then_some(n)
 }
 
-/// One element of an entity-tag list: weak or strong, and the opaque text between
+/// One element of an entity-tag list: weak or strong, and the opaque bytes between
 /// the quotes.
 struct Tag<'a> {
     weak: bool,
-    opaque: &'a str,
+    opaque: &'a [u8],
 }
 
 /// The field `*`, or a comma-separated list of entity tags (RFC 9110 §5.6.1: empty
@@ -74,51 +74,81 @@ enum TagList<'a> {
     Tags(Vec<Tag<'a>>),
 }
 
-/// Reads the fields as one list, element by element. An entity tag runs from its opening
-/// quote to the next quote, so a comma inside it is part of its text (RFC 9110 §8.8.3:
-/// `etagc` is any visible character but DQUOTE), not the end of an element.
+/// Optional white space, RFC 9110's OWS.
+fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+fn trim_ows(mut bytes: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = bytes {
+        if !is_ows(*first) {
+            break;
+        }
+        bytes = rest;
+    }
+    while let [rest @ .., last] = bytes {
+        if !is_ows(*last) {
+            break;
+        }
+        bytes = rest;
+    }
+    bytes
+}
+
+/// `etagc` (RFC 9110 §8.8.3): `!`, `#` to `~`, and obs-text (0x80–0xFF); not DQUOTE.
+fn is_etagc(b: u8) -> bool {
+    b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80
+}
+
+/// Reads the fields as one list, element by element, over bytes. An entity tag runs
+/// from its opening quote to the next quote, so a comma inside it is part of its text,
+/// not the end of an element; a tag this server never issued (obs-text included) is
+/// still a tag. `*` is the whole field value or nothing: `*,`, `*, "a"` or `*` beside
+/// another field are not the grammar's.
 fn tag_list<'a>(values: &[&'a [u8]]) -> Option<TagList<'a>> {
+    if let [only] = values {
+        if trim_ows(only) == b"*" {
+            return Some(TagList::Any);
+        }
+    }
     let mut tags = Vec::new();
-    let mut stars = 0;
     for value in values {
-        let mut rest = std::str::from_utf8(value).ok()?;
+        let mut rest: &[u8] = value;
         loop {
-            rest = rest.trim_start_matches([' ', '\t', ',']);
+            while let [b, after @ ..] = rest {
+                if !(is_ows(*b) || *b == b',') {
+                    break;
+                }
+                rest = after;
+            }
             if rest.is_empty() {
                 break;
             }
-            if let Some(after) = rest.strip_prefix('*') {
-                stars += 1;
-                rest = after;
-            } else {
-                let (weak, quoted) = match rest.strip_prefix("W/") {
-                    Some(after) => (true, after),
-                    None => (false, rest),
-                };
-                let inside = quoted.strip_prefix('"')?;
-                let end = inside.find('"')?;
-                let opaque = &inside[..end];
-                // etagc: any visible character but DQUOTE (and obs-text, which our tags
-                // never hold, so it is refused too).
-                if !opaque.bytes().all(|b| b.is_ascii_graphic()) {
-                    return None;
-                }
-                tags.push(Tag { weak, opaque });
-                rest = &inside[end + 1..];
+            let (weak, quoted) = match rest.strip_prefix(b"W/") {
+                Some(after) => (true, after),
+                None => (false, rest),
+            };
+            let inside = quoted.strip_prefix(b"\"")?;
+            let end = inside.iter().position(|b| *b == b'"')?;
+            let opaque = &inside[..end];
+            if !opaque.iter().all(|b| is_etagc(*b)) {
+                return None;
             }
+            tags.push(Tag { weak, opaque });
+            rest = &inside[end + 1..];
             // An element ends at a comma or at the end of the field.
-            rest = rest.trim_start_matches([' ', '\t']);
-            if !(rest.is_empty() || rest.starts_with(',')) {
+            while let [b, after @ ..] = rest {
+                if !is_ows(*b) {
+                    break;
+                }
+                rest = after;
+            }
+            if !(rest.is_empty() || rest[0] == b',') {
                 return None;
             }
         }
     }
-    match (stars, tags.is_empty()) {
-        // `*` stands alone.
-        (1, true) => Some(TagList::Any),
-        (0, false) => Some(TagList::Tags(tags)),
-        _ => None,
-    }
+    (!tags.is_empty()).then_some(TagList::Tags(tags))
 }
 
 /// What `If-Match` asks of a write.
@@ -148,7 +178,11 @@ impl IfMatch {
                 let mut versions: Vec<ListVersion> = tags
                     .iter()
                     .filter(|tag| !tag.weak)
-                    .filter_map(|tag| version_of(tag.opaque, user))
+                    .filter_map(|tag| {
+                        std::str::from_utf8(tag.opaque)
+                            .ok()
+                            .and_then(|opaque| version_of(opaque, user))
+                    })
                     .collect();
                 versions.dedup();
                 IfMatch::OneOf(versions)
@@ -176,7 +210,7 @@ pub fn none_match_hits(values: &[&[u8]], current: &str) -> bool {
     let current = current.trim_matches('"');
     match tag_list(values) {
         Some(TagList::Any) => true,
-        Some(TagList::Tags(tags)) => tags.iter().any(|tag| tag.opaque == current),
+        Some(TagList::Tags(tags)) => tags.iter().any(|tag| tag.opaque == current.as_bytes()),
         None => false,
     }
 }
@@ -237,7 +271,8 @@ mod tests {
             assert_eq!(parsed, IfMatch::Malformed, "{bad:?}");
             assert_eq!(parsed.keys().as_deref(), Some("[]"), "matches nothing");
         }
-        assert_eq!(IfMatch::parse(&[b"\"\xff\""], user(1)), IfMatch::Malformed);
+        // A control character or a quote inside is not etagc.
+        assert_eq!(IfMatch::parse(&[b"\"a\x01\""], user(1)), IfMatch::Malformed);
     }
 
     #[test]
@@ -262,6 +297,38 @@ mod tests {
         assert!(!hits("\"other\""));
         assert!(!hits(tag.trim_matches('"')));
         assert!(!none_match_hits(&[], &tag));
+    }
+
+    #[test]
+    fn a_tag_of_another_server_may_hold_obs_text() {
+        let tag = entity_tag(user(7), V);
+        let foreign = format!("\"caf\u{e9}\", {tag}");
+        assert_eq!(
+            IfMatch::parse(&[foreign.as_bytes()], user(7)),
+            IfMatch::OneOf(vec![V])
+        );
+        assert_eq!(
+            IfMatch::parse(&[b"\"\xff\xfe\""], user(7)),
+            IfMatch::OneOf(vec![])
+        );
+        assert!(none_match_hits(&[foreign.as_bytes()], &tag));
+    }
+
+    #[test]
+    fn a_star_is_the_whole_field_or_nothing() {
+        let parse = |values: &[&[u8]]| IfMatch::parse(values, user(7));
+        assert_eq!(parse(&[b" * "]), IfMatch::Any);
+        for bad in [
+            &[b"*," as &[u8]][..],
+            &[b", *"],
+            &[b"*", b""],
+            &[b"*", b"*"],
+            &[b"* *"],
+        ] {
+            assert_eq!(parse(bad), IfMatch::Malformed, "{bad:?}");
+        }
+        assert!(none_match_hits(&[b"*"], "\"x\""));
+        assert!(!none_match_hits(&[b"*,"], "\"x\""));
     }
 
     #[test]

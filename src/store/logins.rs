@@ -54,6 +54,8 @@ pub struct Window {
     pub attempts: i64,
     /// Seconds until the window ends.
     pub seconds_left: i64,
+    /// When it ends (Unix seconds, the database's clock): which window it is.
+    pub ends: i64,
 }
 
 /// What [`count_attempt`] found, per key.
@@ -92,7 +94,7 @@ pub fn count_attempt(db: &Db, keys: &[&str], window_seconds: u64) -> Result<Coun
            failures = CASE WHEN window_ends > unixepoch() THEN failures + 1 ELSE 1 END,
            window_ends = CASE WHEN window_ends > unixepoch() THEN window_ends
                               ELSE excluded.window_ends END
-         RETURNING key, failures, window_ends - unixepoch()"
+         RETURNING key, failures, window_ends - unixepoch(), window_ends"
     );
     let params = [keys_json, window];
     let count = || {
@@ -106,6 +108,7 @@ pub fn count_attempt(db: &Db, keys: &[&str], window_seconds: u64) -> Result<Coun
             let window = Window {
                 attempts: row.int(1)?,
                 seconds_left: row.int(2)?,
+                ends: row.int(3)?,
             };
             counted.push((row.text(0)?.to_string(), window));
         }
@@ -116,19 +119,26 @@ pub fn count_attempt(db: &Db, keys: &[&str], window_seconds: u64) -> Result<Coun
 
 /// A login that succeeded: the name's window ends (its failures are forgiven, this
 /// attempt's included), and the address gives back the one attempt it was charged for
-/// this login, its window ending too if that was its only one. One statement.
-pub fn forgive(db: &Db, name_key: &str, address_key: Option<&str>) -> Result<()> {
+/// this login, its window ending too if that was its only one. The address's window is
+/// named by its end (`address`, from [`count_attempt`]): if it ended and another began
+/// meanwhile, that other window's attempts are not this login's to give back. One
+/// statement.
+pub fn forgive(db: &Db, name_key: &str, address: Option<(&str, i64)>) -> Result<()> {
     let sql = format!(
         "UPDATE login_failures SET
            failures = CASE WHEN key = ?1 THEN 0 ELSE failures - 1 END,
            window_ends = CASE WHEN key = ?1 OR failures <= 1 THEN 0 ELSE window_ends END
-         WHERE key IN (?1, ?2) AND window_ends > unixepoch() AND {SCHEMA_IS_CURRENT}"
+         WHERE (key = ?1 OR (key = ?2 AND window_ends = ?3))
+           AND window_ends > unixepoch() AND {SCHEMA_IS_CURRENT}"
     );
-    let params = [
-        Value::Text(name_key.to_string()),
-        address_key.map_or(Value::Null, |key| Value::Text(key.to_string())),
-    ];
-    db.query(&sql, &params)?;
+    let (address_key, address_ends) = match address {
+        Some((key, ends)) => (Value::Text(key.to_string()), Value::Integer(ends)),
+        None => (Value::Null, Value::Null),
+    };
+    db.query(
+        &sql,
+        &[Value::Text(name_key.to_string()), address_key, address_ends],
+    )?;
     Ok(())
 }
 
@@ -178,6 +188,7 @@ mod tests {
                 Window {
                     attempts: 3,
                     seconds_left: 10,
+                    ends: 1_000,
                 },
             ),
             (
@@ -185,6 +196,7 @@ mod tests {
                 Window {
                     attempts: 1,
                     seconds_left: 900,
+                    ends: 1_900,
                 },
             ),
         ]);

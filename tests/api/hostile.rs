@@ -375,6 +375,32 @@ fn entity_tags_may_hold_commas(app: TestApp) {
         &[("if-match", &if_match)],
     );
     assert_problem(&stale, 412, "precondition_failed");
+    // A tag of another server may hold obs-text; `*` must be the whole field.
+    let tag = app.favorites(&ash).header("etag").unwrap().to_string();
+    let body = serde_json::json!({"pokemon_id": 4});
+    let foreign = format!("\"caf\u{e9}\", {tag}");
+    let added = app.send_with(
+        "POST",
+        &list,
+        Some(&ash.token),
+        Some(&body),
+        &[("if-match", &foreign)],
+    );
+    assert_json(&added, 201);
+    let body = serde_json::json!({"pokemon_id": 7});
+    let star_list = app.send_with(
+        "POST",
+        &list,
+        Some(&ash.token),
+        Some(&body),
+        &[("if-match", "*,")],
+    );
+    assert_problem(&star_list, 412, "precondition_failed");
+    assert_eq!(
+        app.favorite_ids_in_db(ash.id),
+        [25, 4],
+        "nothing else changed"
+    );
 }
 
 #[test]
