@@ -1,6 +1,6 @@
 //! The pokefavs test host: the real `pokefavs.wasm` run in-process the way Spin runs it,
 //! and what talks to it. Dev-only (`publish = false`); the black-box tests (`tests/api`)
-//! and the benchmark (`benches/throughput.rs`) both build on it.
+//! and the benchmark (`benches/throughput/`) both build on it.
 //!
 //! - [`host`]: the wasmtime host (Spin's SQLite and variables, faults, `spin.toml`).
 //! - [`request`]: requests as a client sends them.
