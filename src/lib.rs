@@ -103,7 +103,7 @@ pub static ROUTES: [Route; 16] = [
     route(
         Method::DELETE,
         "/api/users/{id}/favorites/{pokemon_id}",
-        |r, db, p| api::favorites::remove(r, db, p.user()?, p.pokemon(1)?),
+        |r, db, p| api::favorites::remove(r, db, p.user()?, p.favorite(1)?),
     ),
     route(Method::GET, "/api/pokemon", |r, db, _| {
         api::pokemon::search(r, db)
@@ -138,6 +138,13 @@ impl Params<'_> {
     fn pokemon(&self, at: usize) -> Result<PokemonId> {
         let segment = self.0.get(at).copied().unwrap_or_default();
         PokemonId::parse_segment(segment).ok_or_else(no_resource)
+    }
+
+    /// Parameter `at` as the Pokédex number of a favorite: outside the catalog's range
+    /// the path names nothing, whoever asks.
+    fn favorite(&self, at: usize) -> Result<PokemonId> {
+        let segment = self.0.get(at).copied().unwrap_or_default();
+        PokemonId::parse_favorite_segment(segment).ok_or_else(no_resource)
     }
 }
 
@@ -253,6 +260,12 @@ mod tests {
         let params = favorite.matches("/api/users/2/favorites/25").unwrap();
         assert_eq!(params.user().unwrap(), UserId::parse("2").unwrap());
         assert_eq!(params.pokemon(1).unwrap().get(), 25);
+        assert_eq!(params.favorite(1).unwrap().get(), 25);
+        let beyond = favorite.matches("/api/users/2/favorites/1026").unwrap();
+        assert!(
+            beyond.favorite(1).is_err(),
+            "outside the catalog: no resource"
+        );
         assert_eq!(template_of("/api/users/me"), Some("/api/users/me"));
         for path in [
             "/api/users/1/../2",

@@ -22,6 +22,10 @@ impl UserId {
     }
 }
 
+/// The highest national Pokédex number, the catalog's last: `migrations.sql` seeds
+/// 1 to 1025, and never changes them (a unit test of `db::migrate` checks the two agree).
+pub const MAX_POKEDEX: i64 = 1025;
+
 /// A Pokédex number as a client sent it: a positive integer. Whether the catalog has it
 /// is the store's question (`unknown_pokemon`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,6 +35,13 @@ impl PokemonId {
     /// Parses an id from a path segment; `None` if it is not a positive integer.
     pub fn parse_segment(text: &str) -> Option<PokemonId> {
         parse_positive(text).map(PokemonId)
+    }
+
+    /// Parses the Pokédex number of a favorite from a path segment: `None` outside 1 to
+    /// [`MAX_POKEDEX`] too, so that such a path names nothing (404) before any token or
+    /// owner is looked at, as `openapi.json` says of `FavoritePokedexNumber`.
+    pub fn parse_favorite_segment(text: &str) -> Option<PokemonId> {
+        Self::parse_segment(text).filter(|id| id.get() <= MAX_POKEDEX)
     }
 
     /// Parses an id from a JSON value, naming `field` in the error.

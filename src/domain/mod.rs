@@ -18,7 +18,7 @@ pub mod tags;
 
 pub use body::Body;
 pub use credentials::{Password, Session, Username};
-pub use ids::{PokemonId, UserId};
+pub use ids::{PokemonId, UserId, MAX_POKEDEX};
 pub use paging::{Cursor, CursorKind, Limit};
 pub use tags::{IfMatch, ListVersion};
 
