@@ -303,6 +303,11 @@ fn v2_rows(path: &Path) -> String {
     out
 }
 
+/// `DELETE` of the favorite at `path` with `If-Match: tag`.
+fn remove_if_match(app: &TestApp, path: &str, token: &str, tag: &str) -> HostResponse {
+    app.send_with("DELETE", path, Some(token), None, &[("if-match", tag)])
+}
+
 #[test]
 fn a_v2_database_is_brought_forward_with_a_tag_for_every_list() {
     for mode in [StoreMode::Local, StoreMode::Libsql] {
@@ -326,21 +331,9 @@ fn a_v2_database_is_brought_forward_with_a_tag_for_every_list() {
         let tag = first.header("etag").expect("a tag").to_string();
         let cached = app.send_with("GET", &path, Some(&token), None, &[("if-none-match", &tag)]);
         assert_eq!(cached.status, 304, "{mode:?}");
-        let stale = app.send_with(
-            "DELETE",
-            &format!("{path}/150"),
-            Some(&token),
-            None,
-            &[("if-match", "\"stale\"")],
-        );
+        let stale = remove_if_match(&app, &format!("{path}/150"), &token, "\"stale\"");
         assert_problem(&stale, 412, "precondition_failed");
-        let removed = app.send_with(
-            "DELETE",
-            &format!("{path}/150"),
-            Some(&token),
-            None,
-            &[("if-match", &tag)],
-        );
+        let removed = remove_if_match(&app, &format!("{path}/150"), &token, &tag);
         assert_eq!(removed.status, 204, "{mode:?}: {}", removed.text());
         let new_tag = removed.header("etag").expect("a new tag");
         assert_ne!(new_tag, tag);
@@ -406,13 +399,7 @@ fn a_v3_database_is_brought_forward_and_every_tag_keeps_its_meaning() {
         );
         // A conditional remove with the old tag: one statement, the trigger bumps the
         // epoch, and the answer's tag is the list's new one.
-        let removed = app.send_with(
-            "DELETE",
-            &format!("{path}/25"),
-            Some(&token),
-            None,
-            &[("if-match", &ash_tag)],
-        );
+        let removed = remove_if_match(&app, &format!("{path}/25"), &token, &ash_tag);
         assert_eq!(removed.status, 204, "{mode:?}: {}", removed.text());
         let new_tag = removed.header("etag").unwrap().to_string();
         let expected = entity_tag(UserId::from_db(ash), ListVersion { last: 4, epoch: 3 });
