@@ -9,11 +9,11 @@
 //! issued. Verification refuses any other algorithm (`none` included), another issuer, a
 //! token without `exp`, a `ver` that is not an integer, and allows 30 s of clock drift.
 //! Whether the session is still live is the store's question, asked by the route's own
-//! query.
+//! query. Nothing here knows HTTP: reading the token from a request is
+//! `api::session`'s.
 
 use crate::domain::{Password, Session, UserId};
 use crate::error::{ApiError, Result};
-use crate::http::Request;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use jwt_simple::prelude::{
@@ -113,31 +113,6 @@ fn session_version(token: &str) -> Option<i64> {
     let json = Base64UrlSafeNoPadding::decode(&mut buffer, payload, None).ok()?;
     let claim: SessionClaim = serde_json::from_slice(json).ok()?;
     Some(claim.ver.unwrap_or(0))
-}
-
-/// The bearer token of a request: exactly one `Authorization` header saying
-/// `Bearer <token>`. Two headers are ambiguous and refused.
-pub fn bearer_token(request: &Request) -> Result<&str> {
-    let mut values = request.header_values("authorization");
-    let (Some(value), None) = (values.next(), values.next()) else {
-        return Err(ApiError::Unauthorized);
-    };
-    let value = std::str::from_utf8(value).map_err(|_| ApiError::Unauthorized)?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or(ApiError::Unauthorized)?;
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(ApiError::Unauthorized);
-    }
-    Ok(token)
-}
-
-/// The session a request's token speaks for. Whether that user still exists and the
-/// session is still live is checked by the route's own query, which has to touch the
-/// user's row anyway.
-pub fn authenticate(request: &Request) -> Result<Session> {
-    let token = bearer_token(request)?;
-    let secret = crate::config::jwt_secret()?;
-    verify_token(&secret, token).ok_or(ApiError::Unauthorized)
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! `POST /api/auth/logout`.
 
 use super::input;
+use super::session::Authorized;
 use super::throttle::{admit_login, admit_registration};
+use super::wire::{NewUserBody, TokenBody};
 use crate::db::Db;
 use crate::domain::body::all_valid;
 use crate::domain::{Session, Username};
@@ -10,7 +12,6 @@ use crate::error::{ApiError, Result};
 use crate::http::{Reply, Request};
 use crate::{auth, config, store};
 use http::StatusCode;
-use serde_json::json;
 
 /// Creates a user. In order, each step before any password work: the body, the
 /// registration limit of the client address (429, contract v3), whether the name is
@@ -26,7 +27,8 @@ pub fn register(request: &Request, db: &Db) -> Result<Reply> {
     let hash = auth::hash_password(&password)?;
     let user = store::users::create(db, &username, &hash)?;
     let location = format!("/api/users/{}", user.id);
-    Ok(Reply::json(StatusCode::CREATED, &user)?.with_header("location", location))
+    Ok(Reply::json(StatusCode::CREATED, &NewUserBody::from(&user))?
+        .with_header("location", location))
 }
 
 /// Trades a username and password for an access token. An unknown user, a wrong
@@ -62,16 +64,18 @@ pub fn login(request: &Request, db: &Db) -> Result<Reply> {
 
 /// Signs the caller out everywhere: every token of theirs issued so far is dead.
 pub fn logout(request: &Request, db: &Db) -> Result<Reply> {
-    let session = auth::authenticate(request)?;
-    store::users::sign_out(db, session)?;
+    let caller = Authorized::caller(request, db)?;
+    store::users::sign_out(db, caller.session())?;
     Ok(Reply::no_content())
 }
 
 /// The login answer: a token for `session`.
 pub fn token_reply(secret: &[u8], session: Session, ttl: u64) -> Result<Reply> {
     let token = auth::issue_token(secret, session, ttl)?;
-    Reply::json(
-        StatusCode::OK,
-        &json!({"access_token": token, "token_type": "Bearer", "expires_in": ttl}),
-    )
+    let body = TokenBody {
+        access_token: &token,
+        token_type: "Bearer",
+        expires_in: ttl,
+    };
+    Reply::json(StatusCode::OK, &body)
 }

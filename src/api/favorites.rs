@@ -5,72 +5,85 @@
 //! 304 when `If-None-Match` holds it; a write takes `If-Match`, which the store checks
 //! in the write itself (see `store::favorites`).
 
-use super::{authorize, input, input_unless_user_gone, Page};
+use super::session::Authorized;
+use super::wire::{FavoriteBody, PageBody};
+use super::{input, page_of};
 use crate::db::Db;
 use crate::domain::tags::{entity_tag, none_match_hits};
-use crate::domain::{CursorKind, IfMatch, ListVersion, PokemonId, UserId};
+use crate::domain::{CursorKind, IfMatch, PokemonId, UserId};
 use crate::error::{ApiError, Result};
 use crate::http::{Reply, Request};
+use crate::store::favorites::Removed;
 use crate::store::{self, StoreError};
 use http::StatusCode;
 
 pub fn list(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
-    let session = authorize(request, db, owner)?;
-    let (limit, cursor) =
-        input_unless_user_gone(db, session, input::page(request, CursorKind::Favorites))?;
-    let (version, items) = store::favorites::page(db, session, cursor.key(), limit.get() + 1)?;
+    let caller = Authorized::owner(request, db, owner)?;
+    let (limit, cursor) = caller.input(input::page(request, CursorKind::Favorites))?;
+    let (version, items) =
+        store::favorites::page(db, caller.session(), cursor.key(), limit.get() + 1)?;
     let tag = entity_tag(owner, version);
     let cached: Vec<&[u8]> = request.header_values("if-none-match").collect();
     if none_match_hits(&cached, &tag) {
         return Ok(Reply::not_modified().with_header("etag", tag));
     }
-    let page = Page::from_lookahead(items, limit, CursorKind::Favorites, |f| f.key);
+    let page = page_of(
+        &items,
+        limit,
+        CursorKind::Favorites,
+        |f| f.key,
+        FavoriteBody::from,
+    );
     Ok(Reply::json(StatusCode::OK, &page)?.with_header("etag", tag))
 }
 
 pub fn add(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
-    let session = authorize(request, db, owner)?;
-    let pokemon = input_unless_user_gone(db, session, input::one_pokemon(request))?;
+    let caller = Authorized::owner(request, db, owner)?;
+    let pokemon = caller.input(input::one_pokemon(request))?;
     let expected = input::if_match(request, owner);
     let (favorite, version) = judged(
         &expected,
-        store::favorites::add(db, session, pokemon, &expected),
+        store::favorites::add(db, caller.session(), pokemon, &expected),
     )?;
     let location = format!("/api/users/{}/favorites/{}", owner.get(), pokemon.get());
-    Ok(Reply::json(StatusCode::CREATED, &favorite)?
-        .with_header("location", location)
-        .with_header("etag", entity_tag(owner, version)))
+    Ok(
+        Reply::json(StatusCode::CREATED, &FavoriteBody::from(&favorite))?
+            .with_header("location", location)
+            .with_header("etag", entity_tag(owner, version)),
+    )
 }
 
 pub fn replace(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
-    let session = authorize(request, db, owner)?;
-    let ids = input_unless_user_gone(db, session, input::pokemon_ids(request))?;
+    let caller = Authorized::owner(request, db, owner)?;
+    let ids = caller.input(input::pokemon_ids(request))?;
     let expected = input::if_match(request, owner);
     let (version, items) = judged(
         &expected,
-        store::favorites::replace(db, session, &ids, &expected),
+        store::favorites::replace(db, caller.session(), &ids, &expected),
     )?;
-    let page = Page {
-        items,
+    let page = PageBody {
+        items: items.iter().map(FavoriteBody::from).collect(),
         next_cursor: None,
     };
     Ok(Reply::json(StatusCode::OK, &page)?.with_header("etag", entity_tag(owner, version)))
 }
 
 pub fn remove(request: &Request, db: &Db, owner: UserId, pokemon: PokemonId) -> Result<Reply> {
-    let session = authorize(request, db, owner)?;
+    let caller = Authorized::owner(request, db, owner)?;
     let expected = input::if_match(request, owner);
-    let removed: Option<ListVersion> = judged(
+    let removed = judged(
         &expected,
-        store::favorites::remove(db, session, pokemon, &expected),
+        store::favorites::remove(db, caller.session(), pokemon, &expected),
     )?;
-    let Some(version) = removed else {
-        return Err(ApiError::NotFound(format!(
+    match removed {
+        Removed::Gone(version) => {
+            Ok(Reply::no_content().with_header("etag", entity_tag(owner, version)))
+        }
+        Removed::NotAFavorite => Err(ApiError::NotFound(format!(
             "Pokémon {} is not a favorite",
             pokemon.get()
-        )));
-    };
-    Ok(Reply::no_content().with_header("etag", entity_tag(owner, version)))
+        ))),
+    }
 }
 
 /// The store's answer to a write, with a 412 that says what was wrong: a malformed

@@ -1,6 +1,7 @@
 //! `GET /api/pokemon` (search by name prefix, paginated) and `GET /api/pokemon/{id}`.
 
-use super::{input, Page};
+use super::wire::PokemonBody;
+use super::{input, page_of};
 use crate::db::Db;
 use crate::domain::CursorKind;
 use crate::error::{ApiError, Result};
@@ -25,12 +26,18 @@ pub fn search(request: &Request, db: &Db) -> Result<Reply> {
     };
     let (limit, cursor) = input::page(request, CursorKind::Pokemon)?;
     let items = store::pokemon::search(db, prefix, cursor.key(), limit.get() + 1)?;
-    let page = Page::from_lookahead(items, limit, CursorKind::Pokemon, |p| p.id);
+    let page = page_of(
+        &items,
+        limit,
+        CursorKind::Pokemon,
+        |p| p.id,
+        PokemonBody::from,
+    );
     Reply::json(StatusCode::OK, &page)
 }
 
 pub fn get(db: &Db, id: i64) -> Result<Reply> {
     let pokemon = store::pokemon::get(db, id)?
         .ok_or_else(|| ApiError::NotFound(format!("No Pokémon has the number {id}")))?;
-    Reply::json(StatusCode::OK, &pokemon)
+    Reply::json(StatusCode::OK, &PokemonBody::from(&pokemon))
 }

@@ -2,33 +2,34 @@
 //! `PUT /api/users/{id}/password`.
 
 use super::auth::token_reply;
+use super::input;
+use super::session::Authorized;
 use super::throttle::admit_login;
-use super::{authorize, input, input_unless_user_gone};
+use super::wire::ProfileBody;
 use crate::db::Db;
-use crate::domain::{Session, UserId};
+use crate::domain::UserId;
 use crate::error::{ApiError, Result};
 use crate::http::{Reply, Request};
 use crate::{auth, config, store};
 use http::StatusCode;
 
 pub fn me(request: &Request, db: &Db) -> Result<Reply> {
-    let session = auth::authenticate(request)?;
-    profile(db, session)
+    profile(db, Authorized::caller(request, db)?)
 }
 
 pub fn get(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
-    let session = authorize(request, db, owner)?;
-    profile(db, session)
+    profile(db, Authorized::owner(request, db, owner)?)
 }
 
 /// The profile of the authenticated user.
-fn profile(db: &Db, session: Session) -> Result<Reply> {
-    Reply::json(StatusCode::OK, &store::users::profile(db, session)?)
+fn profile(db: &Db, caller: Authorized) -> Result<Reply> {
+    let profile = store::users::profile(db, caller.session())?;
+    Reply::json(StatusCode::OK, &ProfileBody::from(&profile))
 }
 
 pub fn delete(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
-    let session = authorize(request, db, owner)?;
-    store::users::delete(db, session)?;
+    let caller = Authorized::owner(request, db, owner)?;
+    store::users::delete(db, caller.session())?;
     Ok(Reply::no_content())
 }
 
@@ -38,10 +39,10 @@ pub fn delete(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
 /// the check, exactly as a login's, so guessing through this route is throttled like
 /// guessing through login (and refused with 429 the same way, before any password work).
 pub fn change_password(request: &Request, db: &Db, owner: UserId) -> Result<Reply> {
-    let session = authorize(request, db, owner)?;
-    let (current, new) = input_unless_user_gone(db, session, input::password_change(request))?;
+    let caller = Authorized::owner(request, db, owner)?;
+    let (current, new) = caller.input(input::password_change(request))?;
     let limits = config::login_limits()?;
-    let state = store::users::password_lookup(db, session)?;
+    let state = store::users::password_lookup(db, caller.session())?;
     let admitted = admit_login(request, db, &state.username, &limits)?;
     if !auth::verify_password(current.as_bytes(), Some(&state.password_hash)) {
         return Err(ApiError::WrongPassword);
@@ -52,6 +53,6 @@ pub fn change_password(request: &Request, db: &Db, owner: UserId) -> Result<Repl
     let secret = config::jwt_secret()?;
     let ttl = config::token_ttl_seconds()?;
     let hash = auth::hash_password(&new)?;
-    let session = store::users::set_password(db, session, &hash)?;
+    let session = store::users::set_password(db, caller.session(), &hash)?;
     token_reply(&secret, session, ttl)
 }

@@ -7,27 +7,33 @@
 //! **Every host call is a cost** (on Spin, a statement is two thread hand-offs; on
 //! libSQL, a network round trip), so the schema check costs no statement of its own:
 //!
-//! - a read ([`Db::read`]) carries the schema version as its first column
+//! - a read ([`Db::read`], a [`Read`]) carries the schema version as its first column
 //!   ([`VERSION_COLUMN`]); only when a row says the file is behind does the request
 //!   migrate and read again;
-//! - a single-statement write carries [`SCHEMA_IS_CURRENT`] in its condition, so on an
-//!   older file it changes nothing, and the read that explains an empty result migrates;
+//! - a write ([`Db::execute`], [`Tx::execute`], a [`Write`]) carries
+//!   [`SCHEMA_IS_CURRENT`] in its condition, so on an older file it changes nothing, and
+//!   the read that explains an empty result migrates;
 //! - any statement that fails because a table or column is missing (a fresh file) makes
 //!   the request check the version, migrate if behind, and run it again.
 //!
 //! Every SQLite failure is classified once, in [`error`], from SQLite's own phrase inside
-//! the host's message; rows are read through [`rows`]; transactions run in [`tx`], and
-//! the schema is brought forward by [`migrate`].
+//! the host's message; [`statement`] makes the two rules above types; rows are read by
+//! column name through [`rows`]; transactions run in [`tx`], and the schema is brought
+//! forward by [`migrate`].
 
 mod error;
 mod migrate;
 mod rows;
+mod statement;
 mod tx;
 
 pub use error::{classify_message, Constraint, DbError, OnUnique, Outage};
-pub use migrate::{SCHEMA_IS_CURRENT, SCHEMA_VERSION, VERSION_COLUMN};
 pub use rows::{Row, Rows};
 pub use spin_sdk::sqlite3::Value;
+pub use statement::{
+    read, read_head, schema_is_current, schema_version, Read, Write, SCHEMA_IS_CURRENT,
+    SCHEMA_VERSION, VERSION_COLUMN,
+};
 pub use tx::Tx;
 
 use error::classify;
@@ -122,9 +128,17 @@ impl Db {
     /// request's sync setting ([`Db::prepare_write`]). If it fails on a missing table or
     /// column and the schema was behind, the schema is migrated and the statement runs
     /// once more.
-    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+    pub fn execute(&self, write: &Write, params: &[Value]) -> Result<Rows, DbError> {
         self.prepare_write()?;
-        self.run(sql, params)
+        self.run(write.sql(), params)
+    }
+
+    /// Reads the schema version (migrating the file if it is behind, refusing one ahead
+    /// of this build): for a write that changed nothing although nothing but the schema
+    /// could have stopped it. One statement.
+    pub fn check_schema(&self) -> Result<(), DbError> {
+        const VERSION: Read = Read::new(read_head!());
+        self.read(&VERSION, &[]).map(drop)
     }
 
     /// Sends this request's sync setting once, before its first write and outside any
@@ -161,15 +175,22 @@ impl Db {
         }
     }
 
-    /// Runs one read whose first column is [`VERSION_COLUMN`]. A row that shows the file
-    /// behind this build migrates it and reads again; the rows come back without that
-    /// column. A read that finds nothing has no version to show: if this request has not
-    /// seen the version yet, it is read (and the file migrated if behind, and the read run
-    /// again), since a migration can add rows. Reads whose miss is a normal answer (a
-    /// login for an unknown name) are written to return a row anyway.
-    pub fn read(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+    /// Runs one read, whose first column is [`VERSION_COLUMN`] (checked: a result without
+    /// it is an internal error). A row that shows the file behind this build migrates it
+    /// and reads again. A read that finds nothing has no version to show: if this request
+    /// has not seen the version yet, it is read (and the file migrated if behind, and the
+    /// read run again), since a migration can add rows. Reads whose miss is a normal
+    /// answer (a login for an unknown name) are written to return a row anyway.
+    pub fn read(&self, read: &Read, params: &[Value]) -> Result<Rows, DbError> {
+        let sql = read.sql();
         let mut rows = self.run(sql, params)?;
-        let behind = match rows.first().map(|row| row.int(0)).transpose()? {
+        if rows.first_column() != Some(VERSION_COLUMN) {
+            return Err(DbError::Other(format!(
+                "a read without its {VERSION_COLUMN} column: {sql}"
+            )));
+        }
+        let version = rows.first().map(|row| row.int(VERSION_COLUMN));
+        let behind = match version.transpose()? {
             Some(version) => self.saw_version(version)?,
             None if !self.schema_is_current() => {
                 self.saw_version(migrate::user_version(self.conn()?)?)?
@@ -180,7 +201,6 @@ impl Db {
             self.schema_version()?;
             rows = self.run(sql, params)?;
         }
-        rows.skip = 1;
         Ok(rows)
     }
 
@@ -190,7 +210,10 @@ impl Db {
     ///
     /// No `PRAGMA foreign_keys` here: a libSQL server starts each connection with
     /// foreign keys off, so no write may rely on them (see `store::users::delete`).
-    pub fn write<T, E: From<DbError>>(&self, work: impl Fn(&Tx) -> Result<T, E>) -> Result<T, E> {
+    pub fn transaction<T, E: From<DbError>>(
+        &self,
+        work: impl Fn(&Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         self.prepare_write()?;
         let conn = self.conn()?;
         self.schema_missing.set(false);
@@ -236,7 +259,7 @@ fn parse_sync_setting(value: &str) -> Option<Option<&'static str>> {
 /// Executes one statement on `conn` and classifies its failure.
 fn execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
     conn.execute(sql, params)
-        .map(|result| Rows { result, skip: 0 })
+        .map(|result| Rows { result })
         .map_err(classify)
 }
 

@@ -13,7 +13,7 @@
 //! be said in one statement. While a transaction is open it holds the write lock, and the
 //! other writers wait, so the closures keep the fewest statements inside it.
 
-use super::{execute, DbError, Rows, Value};
+use super::{execute, DbError, Rows, Value, Write};
 use crate::log::warn;
 use spin_sdk::sqlite3::Connection;
 use std::cell::Cell;
@@ -26,8 +26,14 @@ pub struct Tx<'c> {
 }
 
 impl Tx<'_> {
-    /// Runs one statement inside the transaction.
-    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+    /// Runs one change inside the transaction.
+    pub fn execute(&self, write: &Write, params: &[Value]) -> Result<Rows, DbError> {
+        self.run(write.sql(), params)
+    }
+
+    /// Runs one statement of any text inside the transaction: the migration's, which
+    /// come from `migrations.sql` and define the schema the protocol checks.
+    pub(super) fn run(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
         if is_transaction_control(sql) {
             return Err(DbError::Other(format!(
                 "transaction control inside a transaction: {sql}"

@@ -18,13 +18,6 @@ pub struct ListVersion {
     pub epoch: i64,
 }
 
-impl ListVersion {
-    /// The form the store compares (`last.epoch`).
-    pub fn key(self) -> String {
-        format!("{}.{}", self.last, self.epoch)
-    }
-}
-
 /// The longest tag text: three i64s and two dots are 59 bytes, 79 characters of
 /// unpadded base64url.
 const MAX_TAG_TEXT: usize = 80;
@@ -191,15 +184,16 @@ impl IfMatch {
     }
 
     /// The versions as the store compares them: `None` for any, else a JSON array of
-    /// [`ListVersion::key`]s.
-    pub fn keys(&self) -> Option<String> {
+    /// `[last, epoch]` pairs (numbers: the store compares them with its own, so no key
+    /// is spelled in two languages).
+    pub fn versions_json(&self) -> Option<String> {
         let versions: &[ListVersion] = match self {
             IfMatch::Any => return None,
             IfMatch::OneOf(versions) => versions,
             IfMatch::Malformed => &[],
         };
-        let keys: Vec<String> = versions.iter().map(|v| v.key()).collect();
-        serde_json::to_string(&keys).ok()
+        let pairs: Vec<[i64; 2]> = versions.iter().map(|v| [v.last, v.epoch]).collect();
+        serde_json::to_string(&pairs).ok()
     }
 }
 
@@ -255,10 +249,10 @@ mod tests {
         let two = IfMatch::parse(&[b"\"a\"", tag.as_bytes()], user(7));
         assert_eq!(two, IfMatch::OneOf(vec![V]));
         assert_eq!(
-            IfMatch::OneOf(vec![V]).keys().as_deref(),
-            Some("[\"25.3\"]")
+            IfMatch::OneOf(vec![V]).versions_json().as_deref(),
+            Some("[[25,3]]")
         );
-        assert_eq!(IfMatch::Any.keys(), None);
+        assert_eq!(IfMatch::Any.versions_json(), None);
     }
 
     #[test]
@@ -269,7 +263,11 @@ mod tests {
         ] {
             let parsed = IfMatch::parse(&[bad.as_bytes()], user(1));
             assert_eq!(parsed, IfMatch::Malformed, "{bad:?}");
-            assert_eq!(parsed.keys().as_deref(), Some("[]"), "matches nothing");
+            assert_eq!(
+                parsed.versions_json().as_deref(),
+                Some("[]"),
+                "matches nothing"
+            );
         }
         // A control character or a quote inside is not etagc.
         assert_eq!(IfMatch::parse(&[b"\"a\x01\""], user(1)), IfMatch::Malformed);

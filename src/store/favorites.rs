@@ -2,33 +2,31 @@
 //! autoincrement), added one at a time, replaced as a whole, removed one at a time.
 
 use super::{
-    malformed, session_params, user_checks, write_or_explain, Result, StoreError, NOW,
-    SESSION_IS_LIVE, SESSION_VERSION,
+    live_row, malformed, now, session_is_live, session_params, session_version, write_or_explain,
+    Explained, Result, StoreError, Tried,
 };
-use crate::db::{Db, OnUnique, Row, Value, SCHEMA_IS_CURRENT};
+use crate::db::{read, schema_is_current, Db, OnUnique, Read, Row, Value, Write};
 use crate::domain::{IfMatch, ListVersion, PokemonId, Session, MAX_FAVORITES};
-use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// One favorite, as the API shows it.
-#[derive(Debug, Serialize)]
+/// One favorite.
+#[derive(Debug)]
 pub struct Favorite {
     pub pokemon_id: i64,
     pub name: String,
     pub added_at: String,
-    /// The key the next page starts after; not shown.
-    #[serde(skip)]
+    /// Its row id: the key the next page starts after.
     pub key: i64,
 }
 
 impl Favorite {
-    /// Reads `(f.id, f.pokemon_id, p.name, f.added_at)` starting at column `at`.
-    fn from_row(row: Row, at: usize) -> Result<Favorite> {
+    /// Reads the columns `key`, `pokemon_id`, `name` and `added_at`.
+    fn from_row(row: Row) -> Result<Favorite> {
         Ok(Favorite {
-            key: row.int(at)?,
-            pokemon_id: row.int(at + 1)?,
-            name: row.text(at + 2)?.to_string(),
-            added_at: row.text(at + 3)?.to_string(),
+            key: row.int("key")?,
+            pokemon_id: row.int("pokemon_id")?,
+            name: row.text("name")?.to_string(),
+            added_at: row.text("added_at")?.to_string(),
         })
     }
 }
@@ -36,26 +34,46 @@ impl Favorite {
 /// In a statement whose `?1` is the user: the id of their newest favorite (`NULL`, read
 /// as 0, when the list is empty), the first half of the list's version. Every add makes
 /// it new.
-const LAST_FAVORITE: &str = "(SELECT max(id) FROM favorites WHERE user_id = ?1)";
+macro_rules! last_favorite {
+    () => {
+        "(SELECT max(id) FROM favorites WHERE user_id = ?1)"
+    };
+}
 
 /// In a statement whose `?1` is the user: their list's epoch (`NULL`, read as 0, for a
 /// user without a row), the second half of its version. Every remove and replace bumps
 /// it.
-const EPOCH: &str = "(SELECT epoch FROM favorite_lists WHERE user_id = ?1)";
-
-/// The condition that the user's list is at a version `If-Match` accepts: `?{at}` is
-/// `NULL` (any version) or a JSON array of [`ListVersion::key`]s. Part of the write's
-/// own first statement, so it is decided under the write lock, before anything changes.
-fn list_is_at(at: usize) -> String {
-    format!(
-        "(?{at} IS NULL OR (coalesce({LAST_FAVORITE}, 0) || '.' || coalesce({EPOCH}, 0))
-                            IN (SELECT value FROM json_each(?{at})))"
-    )
+macro_rules! epoch {
+    () => {
+        "(SELECT epoch FROM favorite_lists WHERE user_id = ?1)"
+    };
 }
 
-/// `If-Match` as a statement parameter (see [`list_is_at`]).
+/// The condition that the user's list is at a version `If-Match` accepts: parameter
+/// `?$at` is `NULL` (any version) or a JSON array of `[last, epoch]` pairs (see
+/// [`expected_param`]), compared as numbers. Part of the write's own statement, so it is
+/// decided under the write lock, before anything changes.
+macro_rules! list_is_at {
+    ($at:literal) => {
+        concat!(
+            "(?",
+            $at,
+            " IS NULL OR EXISTS (SELECT 1 FROM json_each(?",
+            $at,
+            ") AS v
+               WHERE json_extract(v.value, '$[0]') = coalesce(",
+            last_favorite!(),
+            ", 0)
+                 AND json_extract(v.value, '$[1]') = coalesce(",
+            epoch!(),
+            ", 0)))"
+        )
+    };
+}
+
+/// `If-Match` as a statement parameter (see [`list_is_at!`]).
 fn expected_param(expected: &IfMatch) -> Value {
-    expected.keys().map_or(Value::Null, Value::Text)
+    expected.versions_json().map_or(Value::Null, Value::Text)
 }
 
 /// Up to `limit` favorites after `after_key`, oldest first, of the session's user, and
@@ -67,39 +85,45 @@ pub fn page(
     after_key: i64,
     limit: i64,
 ) -> Result<(ListVersion, Vec<Favorite>)> {
+    // The version repeats on every row; without `coalesce` it costs the statement
+    // little more than two constant columns would.
+    const PAGE: Read = read!(
+        "u.id AS user, ",
+        last_favorite!(),
+        " AS last, ",
+        epoch!(),
+        " AS epoch,
+                f.id AS key, f.pokemon_id AS pokemon_id, p.name AS name,
+                f.added_at AS added_at
+         FROM users u
+         LEFT JOIN favorites f ON f.user_id = u.id AND f.id > ?3
+         LEFT JOIN pokemon p ON p.id = f.pokemon_id
+         WHERE u.id = ?1 AND ",
+        session_version!(),
+        "
+         ORDER BY f.id
+         LIMIT ?4"
+    );
     let [user, version] = session_params(session);
-    let rows = db.read(
-        &format!(
-            "SELECT (SELECT user_version FROM pragma_user_version),
-                    u.id, {LAST_FAVORITE}, {EPOCH}, f.id, f.pokemon_id, p.name, f.added_at
-             FROM users u
-             LEFT JOIN favorites f ON f.user_id = u.id AND f.id > ?3
-             LEFT JOIN pokemon p ON p.id = f.pokemon_id
-             WHERE u.id = ?1 AND {SESSION_VERSION}
-             ORDER BY f.id
-             LIMIT ?4"
-        ),
-        &[
-            user,
-            version,
-            Value::Integer(after_key),
-            Value::Integer(limit),
-        ],
-    )?;
+    let params = [
+        user,
+        version,
+        Value::Integer(after_key),
+        Value::Integer(limit),
+    ];
+    let rows = db.read(&PAGE, &params)?;
     let Some(first) = rows.first() else {
         return Err(StoreError::UserGone);
     };
-    // The version repeats on every row; without `coalesce` it costs the statement
-    // little more than two constant columns would.
     let list = ListVersion {
-        last: first.opt_int(1)?.unwrap_or(0),
-        epoch: first.opt_int(2)?.unwrap_or(0),
+        last: first.opt_int("last")?.unwrap_or(0),
+        epoch: first.opt_int("epoch")?.unwrap_or(0),
     };
     let mut items = Vec::with_capacity(rows.len());
     for row in rows.iter() {
         // A user with no favorites (left) comes back as one row of NULLs.
-        if row.opt_int(3)?.is_some() {
-            items.push(Favorite::from_row(row, 3)?);
+        if row.opt_int("key")?.is_some() {
+            items.push(Favorite::from_row(row)?);
         }
     }
     Ok((list, items))
@@ -122,70 +146,76 @@ pub fn add(
     pokemon: PokemonId,
     expected: &IfMatch,
 ) -> Result<(Favorite, ListVersion)> {
+    const ADD: Write = Write::new(concat!(
+        "INSERT INTO favorites (user_id, pokemon_id, added_at)
+         SELECT u.id, p.id, ",
+        now!(),
+        "
+         FROM users u JOIN pokemon p ON p.id = ?3
+         WHERE u.id = ?1 AND ",
+        session_version!(),
+        "
+           AND (SELECT count(*) FROM favorites WHERE user_id = ?1) < ?5
+           AND ",
+        schema_is_current!(),
+        " AND ",
+        list_is_at!(4),
+        "
+         RETURNING id AS key, pokemon_id, added_at,
+                   (SELECT name FROM pokemon WHERE id = pokemon_id) AS name,
+                   ",
+        epoch!(),
+        " AS epoch"
+    ));
+    const WHY_NOT_ADDED: Read = read!(
+        session_is_live!(),
+        " AS live,
+                EXISTS (SELECT 1 FROM pokemon WHERE id = ?3) AS known,
+                ",
+        list_is_at!(4),
+        " AS at_expected,
+                EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3)
+                  AS exists_already,
+                (SELECT count(*) FROM favorites WHERE user_id = ?1) AS count"
+    );
     let [user, version] = session_params(session);
     let params = [
         user,
         version,
         Value::Integer(pokemon.get()),
         expected_param(expected),
+        Value::Integer(MAX_FAVORITES as i64),
     ];
-    let sql = format!(
-        "INSERT INTO favorites (user_id, pokemon_id, added_at)
-         SELECT u.id, p.id, {NOW}
-         FROM users u JOIN pokemon p ON p.id = ?3
-         WHERE u.id = ?1 AND {SESSION_VERSION}
-           AND (SELECT count(*) FROM favorites WHERE user_id = ?1) < {MAX_FAVORITES}
-           AND {SCHEMA_IS_CURRENT} AND {list_is_at}
-         RETURNING id, added_at, (SELECT name FROM pokemon WHERE id = pokemon_id), {EPOCH}",
-        list_is_at = list_is_at(4)
-    );
     let insert = || {
         let rows = db
-            .query(&sql, &params)
+            .execute(&ADD, &params)
             .on_unique(|| StoreError::FavoriteExists(pokemon.get()))?;
         let Some(row) = rows.first() else {
-            return Ok(None);
+            return Ok(Tried::Unchanged);
         };
-        let favorite = Favorite {
-            key: row.int(0)?,
-            pokemon_id: pokemon.get(),
-            name: row.text(2)?.to_string(),
-            added_at: row.text(1)?.to_string(),
-        };
+        let favorite = Favorite::from_row(row)?;
         let list = ListVersion {
             last: favorite.key,
-            epoch: row.opt_int(3)?.unwrap_or(0),
+            epoch: row.opt_int("epoch")?.unwrap_or(0),
         };
-        Ok(Some((favorite, list)))
+        Ok(Tried::Done((favorite, list)))
     };
     let explain = || {
-        let checks = user_checks(
-            db,
-            &format!(
-                "SELECT (SELECT user_version FROM pragma_user_version), {SESSION_IS_LIVE},
-                        EXISTS (SELECT 1 FROM pokemon WHERE id = ?3), {list_is_at},
-                        EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3),
-                        (SELECT count(*) FROM favorites WHERE user_id = ?1)",
-                list_is_at = list_is_at(4)
-            ),
-            &params,
-        )?;
-        let [known, at_expected, exists, count] = checks[..] else {
-            return Err(malformed("the add check gave the wrong columns"));
-        };
-        if known == 0 {
+        let rows = db.read(&WHY_NOT_ADDED, &params[..4])?;
+        let row = live_row(&rows, "the add check gave no row")?;
+        if row.int("known")? == 0 {
             return Err(StoreError::UnknownPokemon(vec![pokemon.get()]));
         }
-        if at_expected == 0 {
+        if row.int("at_expected")? == 0 {
             return Err(StoreError::PreconditionFailed);
         }
-        if exists != 0 {
+        if row.int("exists_already")? != 0 {
             return Err(StoreError::FavoriteExists(pokemon.get()));
         }
-        if count >= MAX_FAVORITES as i64 {
+        if row.int("count")? >= MAX_FAVORITES as i64 {
             return Err(StoreError::TooManyFavorites);
         }
-        Ok(None)
+        Ok(Explained::TryAgain)
     };
     write_or_explain(insert, explain)
 }
@@ -206,28 +236,64 @@ pub fn replace(
     ids: &[PokemonId],
     expected: &IfMatch,
 ) -> Result<(ListVersion, Vec<Favorite>)> {
-    let [user_id, version] = session_params(session);
+    // The session, and each id given with its catalog name (NULL: unknown), in order.
+    const CHECK_IDS: Read = read!(
+        session_is_live!(),
+        " AS live, j.value AS id, p.name AS name
+         FROM (SELECT 1) LEFT JOIN json_each(?3) j LEFT JOIN pokemon p ON p.id = j.value
+         ORDER BY j.key"
+    );
+    // One statement (schema step 4's view and trigger): the old list out, the new one in,
+    // the epoch bumped, all under the write lock it takes, and only if the session is
+    // still live and the list at an expected version. The `added_at` of the favorites
+    // that stay is read in the same statement, so nothing can change in between.
+    // RETURNING runs after the trigger: the new version, and the new list's `added_at`
+    // in the list's order.
+    const REPLACE: Write = Write::new(concat!(
+        "INSERT INTO favorite_list_replacements (user_id, pokemon_ids, kept)
+         SELECT ?1, ?4, (SELECT json_group_object(pokemon_id, added_at)
+                         FROM favorites WHERE user_id = ?1)
+         WHERE ",
+        session_is_live!(),
+        " AND ",
+        schema_is_current!(),
+        "
+           AND ",
+        list_is_at!(3),
+        "
+         RETURNING ",
+        last_favorite!(),
+        " AS last, ",
+        epoch!(),
+        " AS epoch,
+                   (SELECT json_group_array(added_at)
+                    FROM (SELECT added_at FROM favorites WHERE user_id = ?1 ORDER BY id))
+                     AS added_at"
+    ));
+    const WHY_NOT_REPLACED: Read = read!(
+        session_is_live!(),
+        " AS live, ",
+        list_is_at!(3),
+        " AS at_expected"
+    );
+    let [user, version] = session_params(session);
     let id_list = Value::Text(
         serde_json::to_string(&ids.iter().map(|id| id.get()).collect::<Vec<_>>())
             .map_err(|err| malformed(&err.to_string()))?,
     );
+    let params = [user, version, expected_param(expected), id_list];
     let rows = db.read(
-        &format!(
-            "SELECT (SELECT user_version FROM pragma_user_version), {SESSION_IS_LIVE},
-                    j.value, p.name
-             FROM (SELECT 1) LEFT JOIN json_each(?3) j LEFT JOIN pokemon p ON p.id = j.value
-             ORDER BY j.key"
-        ),
-        &[user_id.clone(), version.clone(), id_list.clone()],
+        &CHECK_IDS,
+        &[params[0].clone(), params[1].clone(), params[3].clone()],
     )?;
     let mut names = BTreeMap::new();
     let mut unknown = Vec::new();
     for row in rows.iter() {
-        if row.int(0)? == 0 {
+        if row.int("live")? == 0 {
             return Err(StoreError::UserGone);
         }
-        if let Some(id) = row.opt_int(1)? {
-            match row.opt_text(2)? {
+        if let Some(id) = row.opt_int("id")? {
+            match row.opt_text("name")? {
                 Some(name) => {
                     names.insert(id, name.to_string());
                 }
@@ -238,39 +304,16 @@ pub fn replace(
     if !unknown.is_empty() {
         return Err(StoreError::UnknownPokemon(unknown));
     }
-    let checked = [user_id.clone(), version, expected_param(expected)];
-    // One statement (schema step 4's view and trigger): the old list out, the new one in,
-    // the epoch bumped, all under the write lock it takes, and only if the session is
-    // still live and the list at an expected version. The `added_at` of the favorites
-    // that stay is read in the same statement, so nothing can change in between.
-    // RETURNING runs after the trigger: the new version, and the new list's `added_at`
-    // in the list's order.
-    let sql = format!(
-        "INSERT INTO favorite_list_replacements (user_id, pokemon_ids, kept)
-         SELECT ?1, ?4, (SELECT json_group_object(pokemon_id, added_at)
-                         FROM favorites WHERE user_id = ?1)
-         WHERE {SESSION_IS_LIVE} AND {SCHEMA_IS_CURRENT} AND {list_is_at}
-         RETURNING {LAST_FAVORITE}, {EPOCH},
-                   (SELECT json_group_array(added_at)
-                    FROM (SELECT added_at FROM favorites WHERE user_id = ?1 ORDER BY id))",
-        list_is_at = list_is_at(3)
-    );
-    let params = [
-        user_id.clone(),
-        checked[1].clone(),
-        checked[2].clone(),
-        id_list.clone(),
-    ];
     let write = || {
-        let rows = db.query(&sql, &params)?;
+        let rows = db.execute(&REPLACE, &params)?;
         let Some(row) = rows.first() else {
-            return Ok(None);
+            return Ok(Tried::Unchanged);
         };
         let version = ListVersion {
-            last: row.opt_int(0)?.unwrap_or(0),
-            epoch: row.int(1)?,
+            last: row.opt_int("last")?.unwrap_or(0),
+            epoch: row.int("epoch")?,
         };
-        let added_at: Vec<String> = serde_json::from_str(row.text(2)?)
+        let added_at: Vec<String> = serde_json::from_str(row.text("added_at")?)
             .map_err(|err| malformed(&format!("the replaced list's added_at: {err}")))?;
         if added_at.len() != ids.len() {
             return Err(malformed("the replaced list has the wrong length"));
@@ -285,30 +328,31 @@ pub fn replace(
                 added_at,
             })
             .collect();
-        Ok(Some((version, items)))
+        Ok(Tried::Done((version, items)))
     };
     let explain = || {
-        let checks = user_checks(
-            db,
-            &format!(
-                "SELECT (SELECT user_version FROM pragma_user_version), {SESSION_IS_LIVE},
-                        {list_is_at}",
-                list_is_at = list_is_at(3)
-            ),
-            &checked,
-        )?;
+        let rows = db.read(&WHY_NOT_REPLACED, &params[..3])?;
+        let row = live_row(&rows, "the replace check gave no row")?;
         // At an expected version after all: the file was behind (the read migrated it),
         // or the list moved to it since; try again.
-        if checks.first() == Some(&0) {
+        if row.int("at_expected")? == 0 {
             return Err(StoreError::PreconditionFailed);
         }
-        Ok(None)
+        Ok(Explained::TryAgain)
     };
     write_or_explain(write, explain)
 }
 
-/// Removes one favorite, if the list is at a version `expected` accepts: the list's new
-/// version, or `Ok(None)` if it was not a favorite.
+/// What [`remove`] did.
+#[derive(Debug)]
+pub enum Removed {
+    /// The favorite is gone; the list is at this version now.
+    Gone(ListVersion),
+    /// It was not a favorite (or not a Pokémon of the catalog).
+    NotAFavorite,
+}
+
+/// Removes one favorite, if the list is at a version `expected` accepts.
 ///
 /// One statement: the delete, whose own conditions (the session is live, the list at an
 /// expected version, the schema current) are decided under the write lock before
@@ -321,7 +365,35 @@ pub fn remove(
     session: Session,
     pokemon: PokemonId,
     expected: &IfMatch,
-) -> Result<Option<ListVersion>> {
+) -> Result<Removed> {
+    // Schema step 4's trigger bumps the epoch before the row goes, and RETURNING (after
+    // the row is gone) reads the list's new version.
+    const REMOVE: Write = Write::new(concat!(
+        "DELETE FROM favorites
+         WHERE user_id = ?1 AND pokemon_id = ?3 AND ",
+        session_version!(),
+        "
+           AND ",
+        schema_is_current!(),
+        " AND ",
+        list_is_at!(4),
+        "
+         RETURNING ",
+        last_favorite!(),
+        " AS last, ",
+        epoch!(),
+        " AS epoch"
+    ));
+    const WHY_NOT_REMOVED: Read = read!(
+        session_is_live!(),
+        " AS live,
+                EXISTS (SELECT 1 FROM pokemon WHERE id = ?3) AS known,
+                ",
+        list_is_at!(4),
+        " AS at_expected,
+                EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3)
+                  AS still_there"
+    );
     let [user, version] = session_params(session);
     let params = [
         user,
@@ -329,49 +401,32 @@ pub fn remove(
         Value::Integer(pokemon.get()),
         expected_param(expected),
     ];
-    // One statement: schema step 4's trigger bumps the epoch before the row goes, and
-    // RETURNING (after the row is gone) reads the list's new version.
-    let sql = format!(
-        "DELETE FROM favorites
-         WHERE user_id = ?1 AND pokemon_id = ?3 AND {SESSION_VERSION} AND {SCHEMA_IS_CURRENT}
-           AND {list_is_at}
-         RETURNING {LAST_FAVORITE}, {EPOCH}",
-        list_is_at = list_is_at(4)
-    );
     let delete = || {
-        let rows = db.query(&sql, &params)?;
+        let rows = db.execute(&REMOVE, &params)?;
         let Some(row) = rows.first() else {
-            return Ok(None);
+            return Ok(Tried::Unchanged);
         };
-        Ok(Some(Some(ListVersion {
-            last: row.opt_int(0)?.unwrap_or(0),
-            epoch: row.int(1)?,
+        Ok(Tried::Done(Removed::Gone(ListVersion {
+            last: row.opt_int("last")?.unwrap_or(0),
+            epoch: row.int("epoch")?,
         })))
     };
     let explain = || {
-        let checks = user_checks(
-            db,
-            &format!(
-                "SELECT (SELECT user_version FROM pragma_user_version), {SESSION_IS_LIVE},
-                        EXISTS (SELECT 1 FROM pokemon WHERE id = ?3), {list_is_at},
-                        EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3)",
-                list_is_at = list_is_at(4)
-            ),
-            &params,
-        )?;
-        let [known, at_expected, exists] = checks[..] else {
-            return Err(malformed("the remove check gave the wrong columns"));
-        };
+        let rows = db.read(&WHY_NOT_REMOVED, &params)?;
+        let row = live_row(&rows, "the remove check gave no row")?;
         // A Pokémon outside the catalog names no favorite whatever the list holds: 404
         // before If-Match (RFC 9110 §13.2.1), as an unknown id is 422 before it on add.
-        if known == 0 {
-            return Ok(Some(None));
+        if row.int("known")? == 0 {
+            return Ok(Explained::Answer(Removed::NotAFavorite));
         }
-        if at_expected == 0 {
+        if row.int("at_expected")? == 0 {
             return Err(StoreError::PreconditionFailed);
         }
         // Still there: it was added again since, or the file was behind; try again.
-        Ok((exists == 0).then_some(None))
+        Ok(match row.int("still_there")? {
+            0 => Explained::Answer(Removed::NotAFavorite),
+            _ => Explained::TryAgain,
+        })
     };
     write_or_explain(delete, explain)
 }

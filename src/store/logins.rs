@@ -24,8 +24,8 @@
 //!   host call) on a path that has nothing to clean; running it never would let the table
 //!   grow with every name and address ever tried.
 
-use super::{malformed, write_or_explain, Result};
-use crate::db::{Db, Value, SCHEMA_IS_CURRENT};
+use super::{malformed, schema_was_behind, write_or_explain, Result, Tried};
+use crate::db::{schema_is_current, Db, Value, Write};
 
 /// The longest username the registration rules allow, in characters.
 const LONGEST_NAME: usize = 32;
@@ -82,39 +82,42 @@ impl Counted {
 /// window (no row, or a row whose window has ended) starts one of `window_seconds` at 1,
 /// any other adds 1. Returns every key's window as it is after this attempt.
 pub fn count_attempt(db: &Db, keys: &[&str], window_seconds: u64) -> Result<Counted> {
-    let keys_json =
-        Value::Text(serde_json::to_string(keys).map_err(|e| malformed(&e.to_string()))?);
-    let window = Value::Integer(i64::try_from(window_seconds).unwrap_or(i64::MAX));
     // In SQLite every expression of an UPDATE reads the row as it was before it, so
     // both CASEs see the old window.
-    let sql = format!(
+    const COUNT: Write = Write::new(concat!(
         "INSERT INTO login_failures (key, failures, window_ends)
-         SELECT value, 1, unixepoch() + ?2 FROM json_each(?1) WHERE {SCHEMA_IS_CURRENT}
+         SELECT value, 1, unixepoch() + ?2 FROM json_each(?1) WHERE ",
+        schema_is_current!(),
+        "
          ON CONFLICT (key) DO UPDATE SET
            failures = CASE WHEN window_ends > unixepoch() THEN failures + 1 ELSE 1 END,
            window_ends = CASE WHEN window_ends > unixepoch() THEN window_ends
                               ELSE excluded.window_ends END
-         RETURNING key, failures, window_ends - unixepoch(), window_ends"
-    );
+         RETURNING key, failures AS attempts, window_ends - unixepoch() AS seconds_left,
+                   window_ends"
+    ));
+    let keys_json =
+        Value::Text(serde_json::to_string(keys).map_err(|e| malformed(&e.to_string()))?);
+    let window = Value::Integer(i64::try_from(window_seconds).unwrap_or(i64::MAX));
     let params = [keys_json, window];
     let count = || {
-        let rows = db.query(&sql, &params)?;
+        let rows = db.execute(&COUNT, &params)?;
         if rows.is_empty() {
             // Only an older (or newer) schema stops the insert.
-            return Ok(None);
+            return Ok(Tried::Unchanged);
         }
         let mut counted = Vec::with_capacity(rows.len());
         for row in rows.iter() {
             let window = Window {
-                attempts: row.int(1)?,
-                seconds_left: row.int(2)?,
-                ends: row.int(3)?,
+                attempts: row.int("attempts")?,
+                seconds_left: row.int("seconds_left")?,
+                ends: row.int("window_ends")?,
             };
-            counted.push((row.text(0)?.to_string(), window));
+            counted.push((row.text("key")?.to_string(), window));
         }
-        Ok(Some(Counted(counted)))
+        Ok(Tried::Done(Counted(counted)))
     };
-    write_or_explain(count, || super::schema_check(db).map(|()| None))
+    write_or_explain(count, || schema_was_behind(db))
 }
 
 /// A login that succeeded: the name's window ends (its failures are forgiven, this
@@ -124,32 +127,30 @@ pub fn count_attempt(db: &Db, keys: &[&str], window_seconds: u64) -> Result<Coun
 /// meanwhile, that other window's attempts are not this login's to give back. One
 /// statement.
 pub fn forgive(db: &Db, name_key: &str, address: Option<(&str, i64)>) -> Result<()> {
-    let sql = format!(
+    const FORGIVE: Write = Write::new(concat!(
         "UPDATE login_failures SET
            failures = CASE WHEN key = ?1 THEN 0 ELSE failures - 1 END,
            window_ends = CASE WHEN key = ?1 OR failures <= 1 THEN 0 ELSE window_ends END
          WHERE (key = ?1 OR (key = ?2 AND window_ends = ?3))
-           AND window_ends > unixepoch() AND {SCHEMA_IS_CURRENT}"
-    );
+           AND window_ends > unixepoch() AND ",
+        schema_is_current!()
+    ));
     let (address_key, address_ends) = match address {
         Some((key, ends)) => (Value::Text(key.to_string()), Value::Integer(ends)),
         None => (Value::Null, Value::Null),
     };
-    db.query(
-        &sql,
-        &[Value::Text(name_key.to_string()), address_key, address_ends],
-    )?;
+    let params = [Value::Text(name_key.to_string()), address_key, address_ends];
+    db.execute(&FORGIVE, &params)?;
     Ok(())
 }
 
 /// Removes every row whose window has ended. One statement.
 pub fn remove_ended(db: &Db) -> Result<()> {
-    db.query(
-        &format!(
-            "DELETE FROM login_failures WHERE window_ends <= unixepoch() AND {SCHEMA_IS_CURRENT}"
-        ),
-        &[],
-    )?;
+    const REMOVE_ENDED: Write = Write::new(concat!(
+        "DELETE FROM login_failures WHERE window_ends <= unixepoch() AND ",
+        schema_is_current!()
+    ));
+    db.execute(&REMOVE_ENDED, &[])?;
     Ok(())
 }
 

@@ -48,33 +48,44 @@ impl From<DbError> for StoreError {
 /// Result with [`StoreError`] as the error.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// A result the SQL promised but did not give (a check with no row, too few columns).
+/// A result the SQL promised but did not give (a check with no row, a JSON column that
+/// does not parse).
 fn malformed(what: &str) -> StoreError {
     StoreError::Db(DbError::Other(what.to_string()))
 }
 
-/// The current time as the API writes it: RFC 3339, UTC, whole seconds.
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
+// The fragments statements share, as macros so that each statement is one `const`
+// built by `concat!` and reads whole beside the function that runs it.
 
-/// The text of [`SESSION_VERSION`], for `concat!`.
+/// The current time as the API writes it: RFC 3339, UTC, whole seconds.
+macro_rules! now {
+    () => {
+        "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+    };
+}
+
+/// In a statement whose `?1` is the acting user's id and `?2` their token's session
+/// version: the token is still live, as far as the session row says (the user's stored
+/// session version is the token's; a user without a row is at 0). Folded into the
+/// statement each route runs anyway, so a revoked token costs no statement to find out.
 macro_rules! session_version {
     () => {
         "coalesce((SELECT version FROM sessions WHERE user_id = ?1), 0) = ?2"
     };
 }
 
-/// The condition, in a statement whose `?1` is the acting user's id and `?2` their
-/// token's session version, that the token is still live: the user's stored session
-/// version is the token's (a user without a row is at 0). Folded into the statement each
-/// route runs anyway, so a revoked token costs no statement to find out.
-const SESSION_VERSION: &str = session_version!();
+/// [`session_version!`], and the user exists.
+macro_rules! session_is_live {
+    () => {
+        concat!(
+            "(EXISTS (SELECT 1 FROM users WHERE id = ?1) AND ",
+            $crate::store::session_version!(),
+            ")"
+        )
+    };
+}
 
-/// [`SESSION_VERSION`], and the user exists.
-const SESSION_IS_LIVE: &str = concat!(
-    "(EXISTS (SELECT 1 FROM users WHERE id = ?1) AND ",
-    session_version!(),
-    ")"
-);
+pub(crate) use {now, session_is_live, session_version};
 
 /// `?1` and `?2` of a statement about the acting user's session.
 fn session_params(session: Session) -> [Value; 2] {
@@ -87,44 +98,54 @@ fn session_params(session: Session) -> [Value; 2] {
 /// How often a single-statement write is tried before the request gives up.
 const ATTEMPTS: usize = 3;
 
-/// Runs a write that changes nothing when one of its conditions fails (`write` answers
-/// `None`), and then asks `explain` why, with a read outside any lock: `explain` gives
-/// the answer (a value or the client's error), or `None` when nothing explains it (the
-/// data changed in between, or the read found the file behind and migrated it), and the
-/// write runs again. The normal case is the one statement of `write`.
+/// What one try of a conditioned write did.
+enum Tried<T> {
+    /// It changed what it should: the answer.
+    Done(T),
+    /// One of its conditions failed, so it changed nothing: ask why.
+    Unchanged,
+}
+
+/// What the read that explains an unchanged write found.
+enum Explained<T> {
+    /// The answer (a client's error is the `Err` beside it).
+    Answer(T),
+    /// Nothing explains it: the data changed in between, or the read found the file
+    /// behind and migrated it. The write runs again.
+    TryAgain,
+}
+
+/// Runs a write that changes nothing when one of its conditions fails, and then asks
+/// `explain` why, with a read outside any lock. The normal case is the one statement of
+/// `write`.
 fn write_or_explain<T>(
-    mut write: impl FnMut() -> Result<Option<T>>,
-    mut explain: impl FnMut() -> Result<Option<T>>,
+    mut write: impl FnMut() -> Result<Tried<T>>,
+    mut explain: impl FnMut() -> Result<Explained<T>>,
 ) -> Result<T> {
     for _ in 0..ATTEMPTS {
-        if let Some(done) = write()? {
+        if let Tried::Done(done) = write()? {
             return Ok(done);
         }
-        if let Some(answer) = explain()? {
+        if let Explained::Answer(answer) = explain()? {
             return Ok(answer);
         }
     }
     Err(StoreError::Contended(ATTEMPTS))
 }
 
-/// Runs a read of whole-number checks about the acting user (after the version column:
-/// whether their session is live, then the caller's own checks) and returns the
-/// caller's checks; a dead session is [`StoreError::UserGone`], whatever else the read
-/// says.
-fn user_checks(db: &Db, sql: &str, params: &[Value]) -> Result<Vec<i64>> {
-    let rows = db.read(sql, params)?;
-    let row = rows
-        .first()
-        .ok_or_else(|| malformed("a check gave no row"))?;
-    if row.int(0)? == 0 {
-        return Err(StoreError::UserGone);
-    }
-    (1..row.len()).map(|i| Ok(row.int(i)?)).collect()
+/// The explanation of a write that only an older schema could have stopped: the read
+/// migrates the file, and the write runs again.
+fn schema_was_behind<T>(db: &Db) -> Result<Explained<T>> {
+    db.check_schema()?;
+    Ok(Explained::TryAgain)
 }
 
-/// Reads the schema version (migrating the file if it is behind), for a write that
-/// changed nothing although nothing but the schema could have stopped it.
-fn schema_check(db: &Db) -> Result<()> {
-    db.read("SELECT (SELECT user_version FROM pragma_user_version)", &[])?;
-    Ok(())
+/// The first row of a read that always returns one (a check, or a `LEFT JOIN` from
+/// `(SELECT 1)`), for the check after the version column: the session is live.
+fn live_row<'r>(rows: &'r crate::db::Rows, what: &str) -> Result<crate::db::Row<'r>> {
+    let row = rows.first().ok_or_else(|| malformed(what))?;
+    if row.int("live")? == 0 {
+        return Err(StoreError::UserGone);
+    }
+    Ok(row)
 }

@@ -1,22 +1,21 @@
 //! The Pokémon catalog: read-only, seeded by the migrations.
 
 use super::Result;
-use crate::db::{Db, Row, Value};
-use serde::Serialize;
+use crate::db::{read, Db, Read, Row, Value};
 
 /// One catalog entry.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Pokemon {
     pub id: i64,
     pub name: String,
 }
 
 impl Pokemon {
-    /// Reads `(id, name)`.
+    /// Reads the columns `id` and `name`.
     fn from_row(row: Row) -> Result<Pokemon> {
         Ok(Pokemon {
-            id: row.int(0)?,
-            name: row.text(1)?.to_string(),
+            id: row.int("id")?,
+            name: row.text("name")?.to_string(),
         })
     }
 }
@@ -24,22 +23,18 @@ impl Pokemon {
 /// Up to `limit` entries with an id after `after_id` whose name starts with `prefix`
 /// (ASCII letters compared without case), in Pokédex order.
 pub fn search(db: &Db, prefix: Option<&str>, after_id: i64, limit: i64) -> Result<Vec<Pokemon>> {
+    const BY_PREFIX: Read = read!(
+        "id, name FROM pokemon WHERE id > ?1 AND name LIKE ?2 ESCAPE '\\'
+         ORDER BY id LIMIT ?3"
+    );
+    const ALL: Read = read!("id, name FROM pokemon WHERE id > ?1 ORDER BY id LIMIT ?2");
     let rows = match prefix {
-        Some(prefix) => db.read(
-            "SELECT (SELECT user_version FROM pragma_user_version), id, name
-             FROM pokemon WHERE id > ?1 AND name LIKE ?2 ESCAPE '\\'
-             ORDER BY id LIMIT ?3",
-            &[
-                Value::Integer(after_id),
-                Value::Text(format!("{}%", escape_like(prefix))),
-                Value::Integer(limit),
-            ],
-        )?,
-        None => db.read(
-            "SELECT (SELECT user_version FROM pragma_user_version), id, name
-             FROM pokemon WHERE id > ?1 ORDER BY id LIMIT ?2",
-            &[Value::Integer(after_id), Value::Integer(limit)],
-        )?,
+        Some(prefix) => {
+            let pattern = Value::Text(format!("{}%", escape_like(prefix)));
+            let params = [Value::Integer(after_id), pattern, Value::Integer(limit)];
+            db.read(&BY_PREFIX, &params)?
+        }
+        None => db.read(&ALL, &[Value::Integer(after_id), Value::Integer(limit)])?,
     };
     rows.iter().map(Pokemon::from_row).collect()
 }
@@ -47,13 +42,11 @@ pub fn search(db: &Db, prefix: Option<&str>, after_id: i64, limit: i64) -> Resul
 /// One entry by its Pokédex number. A number not in the catalog still gets a row (of
 /// NULLs), so the read carries the schema version.
 pub fn get(db: &Db, id: i64) -> Result<Option<Pokemon>> {
-    let rows = db.read(
-        "SELECT (SELECT user_version FROM pragma_user_version), p.id, p.name
-         FROM (SELECT 1) LEFT JOIN pokemon p ON p.id = ?1",
-        &[Value::Integer(id)],
-    )?;
+    const ONE: Read =
+        read!("p.id AS id, p.name AS name FROM (SELECT 1) LEFT JOIN pokemon p ON p.id = ?1");
+    let rows = db.read(&ONE, &[Value::Integer(id)])?;
     match rows.first() {
-        Some(row) if row.opt_int(0)?.is_some() => Pokemon::from_row(row).map(Some),
+        Some(row) if row.opt_int("id")?.is_some() => Pokemon::from_row(row).map(Some),
         _ => Ok(None),
     }
 }

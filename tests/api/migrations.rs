@@ -38,7 +38,7 @@ fn the_first_request_migrates_a_fresh_database_and_the_second_does_not(app: Test
         .collect();
     assert_eq!(
         flat,
-        ["SELECT (SELECT user_version FROM pragma_user_version), p.id, p.name FROM (SELECT 1) LEFT JOIN pokemon p ON p.id = ?1"],
+        ["SELECT (SELECT user_version FROM pragma_user_version) AS schema_version, p.id AS id, p.name AS name FROM (SELECT 1) LEFT JOIN pokemon p ON p.id = ?1"],
         "on a migrated database the version check rides in the route's own statement"
     );
     let tables = app.query_ints(

@@ -37,8 +37,8 @@ fn with_sync_setting(mode: StoreMode, mut expected: Vec<&str>) -> Vec<&str> {
     expected
 }
 
-/// How every read starts: the schema version is its first column.
-const READ: &str = "SELECT (SELECT user_version FROM pragma_user_version),";
+/// How every read starts: the schema version is its first column (`db::read!`).
+const READ: &str = "SELECT (SELECT user_version FROM pragma_user_version) AS schema_version,";
 
 /// A read whose columns after the version start with `rest`.
 fn read(rest: &str) -> String {
@@ -54,16 +54,16 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
     let ash = app.user("ash");
     let misty = app.user("misty");
     let base = format!("/api/users/{}", ash.id);
-    let profile = read("u.id, u.username, u.created_at");
+    let profile = read("u.id AS id, u.username AS username, u.created_at AS created_at");
     let live =
         "(EXISTS (SELECT 1 FROM users WHERE id = ?1) AND coalesce((SELECT version FROM sessions";
     let exists = read(live);
     // The list's version (newest favorite, epoch) rides along with the page.
-    let page = read("u.id, (SELECT max(id) FROM favorites WHERE user_id = ?1),");
+    let page = read("u.id AS user, (SELECT max(id) FROM favorites WHERE user_id = ?1) AS last,");
     let search = read("id, name FROM pokemon");
-    let pokemon = read("p.id, p.name FROM (SELECT 1) LEFT JOIN pokemon p");
-    let login = read("u.id, coalesce(s.version, 0), u.password_hash");
-    let password = read("u.username, u.password_hash");
+    let pokemon = read("p.id AS id, p.name AS name FROM (SELECT 1) LEFT JOIN pokemon p");
+    let login = read("u.id AS id, coalesce(s.version, 0) AS version, u.password_hash");
+    let password = read("u.username AS username, u.password_hash");
     let taken = read("EXISTS (SELECT 1 FROM users WHERE username = ?1");
     let replace_check = read(live);
     let remove_check = read(live);
