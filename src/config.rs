@@ -1,21 +1,38 @@
 //! The component's settings, read from Spin variables (`spin.toml` declares them).
 //!
 //! Each lookup is a host call, so a route reads only what it needs, when it needs it.
-//! A missing or unusable value is a configuration error: the route answers
-//! `500 internal`, the log line says which setting is wrong, and `/health` reports it.
+//! A missing or unusable value is a [`ConfigError`]: the route answers `500 internal`
+//! (`error.rs`), the log line says which setting is wrong, and `/health` reports it.
 
 use crate::domain::address::TrustedProxies;
-use crate::error::{ApiError, Result};
 use spin_sdk::variables;
+
+/// A setting that is missing or unusable: the text names it (never its value, for a
+/// secret), for the log line only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Result with [`ConfigError`] as the error.
+pub type Result<T, E = ConfigError> = std::result::Result<T, E>;
+
+/// A [`ConfigError`] from the host's failure to give `name`.
+fn unavailable(name: &str, err: impl std::fmt::Display) -> ConfigError {
+    ConfigError(format!("config: {name} unavailable: {err}"))
+}
 
 /// HS256 wants a key at least as long as its hash output.
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// The key that signs and verifies access tokens.
 pub fn jwt_secret() -> Result<Vec<u8>> {
-    let secret = variables::get("jwt_secret")
-        .map_err(|err| ApiError::internal(format!("config: jwt_secret unavailable: {err}")))?;
-    check_secret(&secret).map_err(ApiError::internal)?;
+    let secret = variables::get("jwt_secret").map_err(|err| unavailable("jwt_secret", err))?;
+    check_secret(&secret).map_err(ConfigError)?;
     Ok(secret.into_bytes())
 }
 
@@ -56,10 +73,8 @@ struct LimitSetting {
 
 impl LimitSetting {
     fn read(&self) -> Result<u64> {
-        let text = variables::get(self.name).map_err(|err| {
-            ApiError::internal(format!("config: {} unavailable: {err}", self.name))
-        })?;
-        self.parse(&text).map_err(ApiError::internal)
+        let text = variables::get(self.name).map_err(|err| unavailable(self.name, err))?;
+        self.parse(&text).map_err(ConfigError)
     }
 
     fn parse(&self, text: &str) -> std::result::Result<u64, String> {
@@ -145,10 +160,10 @@ pub fn register_limits() -> Result<RegisterLimits> {
 /// The proxies trusted to name the client in `X-Forwarded-For` (`trusted_proxies`).
 /// Read only by the routes that count client addresses, and only when a limit is on.
 pub fn trusted_proxies() -> Result<TrustedProxies> {
-    let text = variables::get("trusted_proxies")
-        .map_err(|err| ApiError::internal(format!("config: trusted_proxies unavailable: {err}")))?;
+    let text =
+        variables::get("trusted_proxies").map_err(|err| unavailable("trusted_proxies", err))?;
     TrustedProxies::parse(&text)
-        .map_err(|why| ApiError::internal(format!("config: trusted_proxies: {why}")))
+        .map_err(|why| ConfigError(format!("config: trusted_proxies: {why}")))
 }
 
 /// Why `secret` cannot sign tokens, if it cannot.
@@ -164,10 +179,9 @@ pub fn check_secret(secret: &str) -> std::result::Result<(), String> {
 
 /// How long an access token lives, in seconds.
 pub fn token_ttl_seconds() -> Result<u64> {
-    let text = variables::get("token_ttl_seconds").map_err(|err| {
-        ApiError::internal(format!("config: token_ttl_seconds unavailable: {err}"))
-    })?;
-    parse_ttl(&text).map_err(ApiError::internal)
+    let text =
+        variables::get("token_ttl_seconds").map_err(|err| unavailable("token_ttl_seconds", err))?;
+    parse_ttl(&text).map_err(ConfigError)
 }
 
 /// A lifetime from one minute to thirty days.

@@ -238,6 +238,13 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// A setting that is missing or unusable: 500, and the log line names it.
+impl From<crate::config::ConfigError> for ApiError {
+    fn from(err: crate::config::ConfigError) -> Self {
+        ApiError::Internal(err.0)
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
         match err {

@@ -251,7 +251,7 @@ pub async fn serve(
         Ok(reply) => render(reply, &request_id),
         Err(err) => render_error(&err, &request_id),
     };
-    if is_private(&request.path) {
+    if crate::router::is_private(&request.path) {
         rendered
             .headers
             .push(field("cache-control", "no-store".to_string()));
@@ -312,16 +312,6 @@ fn render_error(err: &ApiError, request_id: &str) -> (Rendered, Outcome) {
         body: serde_json::to_vec(&err.body(request_id)).unwrap_or_default(),
     };
     (rendered, outcome)
-}
-
-/// Paths whose answers carry tokens or personal data: every answer under them, errors
-/// included, says `Cache-Control: no-store`, so no cache keeps it.
-const PRIVATE_PREFIXES: [&str; 2] = ["/api/auth/", "/api/users/"];
-
-fn is_private(path: &str) -> bool {
-    PRIVATE_PREFIXES
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
 }
 
 /// A header field as wasi-http takes it. Our names are lowercase already.
