@@ -25,6 +25,7 @@ mod error;
 mod migrate;
 mod rows;
 mod statement;
+mod sync;
 mod tx;
 
 pub use error::{classify_message, Constraint, DbError, OnUnique, Outage};
@@ -34,6 +35,7 @@ pub use statement::{
     read, read_head, schema_is_current, schema_version, Read, Write, SCHEMA_IS_CURRENT,
     SCHEMA_VERSION, VERSION_COLUMN,
 };
+pub use sync::{sync_setting, SYNC_VARIABLE};
 pub use tx::Tx;
 
 use error::classify;
@@ -228,62 +230,9 @@ impl Db {
     }
 }
 
-/// The environment variable an operator sets to choose how writes sync (`spin up -e
-/// POKEFAVS_DB_SYNCHRONOUS=full`, or `environment` in `spin.toml`).
-pub const SYNC_VARIABLE: &str = "POKEFAVS_DB_SYNCHRONOUS";
-
-/// The statement that sets how this request's writes sync, from [`SYNC_VARIABLE`]:
-/// unset or `normal` is NORMAL (the team's choice, and sqld's own), `full` is FULL (a
-/// sync on every commit), `server` sends nothing (for a libSQL server, which refuses the
-/// statement and owns the setting: one round trip saved per write). The variable is the
-/// component's WASI environment, read in the instance: no Spin interface, no thread
-/// hand-off, unlike a Spin variable. A value not in that list is a configuration error.
-pub fn sync_setting() -> Result<Option<&'static str>, DbError> {
-    let value = std::env::var(SYNC_VARIABLE).unwrap_or_default();
-    parse_sync_setting(&value).ok_or_else(|| {
-        DbError::Other(format!(
-            "config: {SYNC_VARIABLE} must be normal, full or server, got {value:?}"
-        ))
-    })
-}
-
-fn parse_sync_setting(value: &str) -> Option<Option<&'static str>> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "" | "normal" => Some(Some("PRAGMA synchronous = NORMAL")),
-        "full" => Some(Some("PRAGMA synchronous = FULL")),
-        "server" => Some(None),
-        _ => None,
-    }
-}
-
 /// Executes one statement on `conn` and classifies its failure.
 fn execute(conn: &Connection, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
     conn.execute(sql, params)
         .map(|result| Rows { result })
         .map_err(classify)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn writes_sync_normal_unless_the_operator_says_otherwise() {
-        assert_eq!(
-            parse_sync_setting(""),
-            Some(Some("PRAGMA synchronous = NORMAL"))
-        );
-        assert_eq!(
-            parse_sync_setting(" Normal "),
-            Some(Some("PRAGMA synchronous = NORMAL"))
-        );
-        assert_eq!(
-            parse_sync_setting("FULL"),
-            Some(Some("PRAGMA synchronous = FULL"))
-        );
-        assert_eq!(parse_sync_setting("server"), Some(None));
-        for bad in ["off", "2", "extra", "normal;"] {
-            assert_eq!(parse_sync_setting(bad), None, "{bad}");
-        }
-    }
 }

@@ -21,7 +21,7 @@ use std::cell::Cell;
 /// Statements inside an open transaction.
 pub struct Tx<'c> {
     conn: &'c Connection,
-    /// Set when a statement failed on a missing table or column (see `Db::write`).
+    /// Set when a statement failed on a missing table or column (see `Db::transaction`).
     schema_missing: &'c Cell<bool>,
 }
 

@@ -4,7 +4,7 @@
 //! The statement budget (README, "What each route costs"; pinned by
 //! `tests/api/statements.rs`): a read is one statement; a change that one statement can
 //! say is one statement (atomic by itself, holding the write lock for one host call);
-//! only a change that needs several runs through [`crate::db::Db::write`], so a reader
+//! only a change that needs several runs through [`crate::db::Db::transaction`], so a reader
 //! finds that transaction's beginning and end in one place.
 
 pub mod favorites;

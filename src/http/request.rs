@@ -1,15 +1,12 @@
-//! The HTTP edge: turns Spin's incoming request into a [`Request`] the handlers read,
-//! and a handler's `Result<Reply>` into the response, with one log line per request.
-//!
-//! The body is not read up front. A handler that takes JSON calls [`Request::json`], which
+//! The request as handlers read it: method, path, query, header fields, and the body,
+//! which is not read up front. A handler that takes JSON calls [`Request::json`], which
 //! checks the content type, refuses a declared `content-length` over 64 KiB without
-//! reading, and reads at most 64 KiB + 1 bytes from the stream, so an oversized body costs
-//! us no more than that.
+//! reading, and reads at most 64 KiB + 1 bytes from the stream, so an oversized body
+//! costs us no more than that.
 
 use crate::error::{ApiError, Result};
-use ::http::{Method, StatusCode};
-use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
-use std::time::Instant;
+use ::http::Method;
+use spin_sdk::http::IncomingRequest;
 
 /// The largest request body the API accepts.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -44,6 +41,11 @@ impl Request {
             headers: incoming.headers().entries(),
             incoming,
         }
+    }
+
+    /// The method as sent, for the log line.
+    pub fn method_name(&self) -> &str {
+        &self.method_name
     }
 
     /// Every value of a header, in the order sent (names compare case-insensitively).
@@ -169,206 +171,6 @@ fn percent_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(bytes).ok()
-}
-
-/// A successful answer.
-pub struct Reply {
-    status: StatusCode,
-    headers: Vec<(&'static str, String)>,
-    body: Option<(&'static str, Vec<u8>)>,
-}
-
-impl Reply {
-    /// A JSON body with `status`.
-    pub fn json(status: StatusCode, body: &impl serde::Serialize) -> Result<Reply> {
-        let bytes = serde_json::to_vec(body).map_err(ApiError::internal)?;
-        Ok(Reply {
-            status,
-            headers: Vec::new(),
-            body: Some(("application/json", bytes)),
-        })
-    }
-
-    /// A JSON document kept as text (the OpenAPI description).
-    pub fn json_text(text: &'static str) -> Reply {
-        Reply {
-            status: StatusCode::OK,
-            headers: Vec::new(),
-            body: Some(("application/json", text.as_bytes().to_vec())),
-        }
-    }
-
-    /// `204 No Content`.
-    pub fn no_content() -> Reply {
-        Reply {
-            status: StatusCode::NO_CONTENT,
-            headers: Vec::new(),
-            body: None,
-        }
-    }
-
-    /// `304 Not Modified`: the client's copy is current; no body.
-    pub fn not_modified() -> Reply {
-        Reply {
-            status: StatusCode::NOT_MODIFIED,
-            headers: Vec::new(),
-            body: None,
-        }
-    }
-
-    pub fn with_header(mut self, name: &'static str, value: String) -> Reply {
-        self.headers.push((name, value));
-        self
-    }
-}
-
-/// What a request produced, for the log line.
-struct Outcome {
-    /// The route's template, if a route had the path.
-    route: Option<&'static str>,
-    status: StatusCode,
-    error: Option<String>,
-}
-
-/// A response ready to go out: status, header fields and body.
-struct Rendered {
-    status: StatusCode,
-    headers: Vec<(String, Vec<u8>)>,
-    body: Vec<u8>,
-}
-
-/// Serves one request: routes it, writes the answer to Spin, and writes the log line.
-pub async fn serve(
-    incoming: IncomingRequest,
-    out: ResponseOutparam,
-    route: impl FnOnce(&Request) -> (Option<&'static str>, Result<Reply>),
-) {
-    let started = Instant::now();
-    let request_id = new_request_id();
-    let request = Request::from_incoming(incoming);
-    let (template, answer) = route(&request);
-    let (mut rendered, mut outcome) = match answer {
-        Ok(reply) => render(reply, &request_id),
-        Err(err) => render_error(&err, &request_id),
-    };
-    if crate::router::is_private(&request.path) {
-        rendered
-            .headers
-            .push(field("cache-control", "no-store".to_string()));
-    }
-    outcome.route = template;
-    // HEAD: what GET would answer, without the body (RFC 9110 §9.3.2).
-    if request.method == Some(Method::HEAD) {
-        rendered.body.clear();
-    }
-    if let Err(why) = send(out, rendered).await {
-        let error = outcome
-            .error
-            .take()
-            .map(|e| format!("{e}; "))
-            .unwrap_or_default();
-        outcome.error = Some(format!("{error}the response could not be sent: {why}"));
-    }
-    log_request(&request, &request_id, &outcome, started);
-}
-
-fn render(reply: Reply, request_id: &str) -> (Rendered, Outcome) {
-    let mut headers = vec![field("x-request-id", request_id.to_string())];
-    headers.extend(reply.headers.into_iter().map(|(n, v)| field(n, v)));
-    let body = match reply.body {
-        Some((content_type, bytes)) => {
-            headers.push(field("content-type", content_type.to_string()));
-            bytes
-        }
-        None => Vec::new(),
-    };
-    let outcome = Outcome {
-        route: None,
-        status: reply.status,
-        error: None,
-    };
-    let rendered = Rendered {
-        status: reply.status,
-        headers,
-        body,
-    };
-    (rendered, outcome)
-}
-
-fn render_error(err: &ApiError, request_id: &str) -> (Rendered, Outcome) {
-    let mut headers = vec![
-        field("content-type", "application/problem+json".to_string()),
-        field("x-request-id", request_id.to_string()),
-    ];
-    headers.extend(err.headers().into_iter().map(|(n, v)| field(n, v)));
-    let outcome = Outcome {
-        route: None,
-        status: err.status(),
-        error: err.log_detail().map(str::to_string),
-    };
-    let rendered = Rendered {
-        status: err.status(),
-        headers,
-        body: serde_json::to_vec(&err.body(request_id)).unwrap_or_default(),
-    };
-    (rendered, outcome)
-}
-
-/// A header field as wasi-http takes it. Our names are lowercase already.
-fn field(name: &str, value: String) -> (String, Vec<u8>) {
-    (name.to_string(), value.into_bytes())
-}
-
-/// Hands the response to Spin and streams its body.
-async fn send(out: ResponseOutparam, rendered: Rendered) -> std::result::Result<(), String> {
-    let fields = Fields::from_list(&rendered.headers).map_err(|e| format!("headers: {e:?}"))?;
-    let response = OutgoingResponse::new(fields);
-    response
-        .set_status_code(rendered.status.as_u16())
-        .map_err(|()| format!("status {}", rendered.status.as_u16()))?;
-    out.set_with_body(response, rendered.body)
-        .await
-        .map_err(|e| format!("body: {e:?}"))
-}
-
-/// One JSON line per request on stderr, which Spin keeps in the component's log.
-/// Never a body, a header value, a query string or a secret: the query may carry
-/// search text, and bodies carry passwords.
-fn log_request(request: &Request, request_id: &str, outcome: &Outcome, started: Instant) {
-    #[derive(serde::Serialize)]
-    struct Line<'a> {
-        level: &'static str,
-        request_id: &'a str,
-        method: &'a str,
-        path: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        route: Option<&'a str>,
-        status: u16,
-        duration_ms: f64,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        error: Option<&'a str>,
-    }
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let line = Line {
-        level: if outcome.status.is_server_error() {
-            "error"
-        } else {
-            "info"
-        },
-        request_id,
-        method: &request.method_name,
-        path: &request.path,
-        route: outcome.route,
-        status: outcome.status.as_u16(),
-        duration_ms: (duration_ms * 1000.0).round() / 1000.0,
-        error: outcome.error.as_deref(),
-    };
-    crate::log::write_line(&line);
-}
-
-/// A random id that ties a response to its log line: 64 bits, as 16 hex digits.
-fn new_request_id() -> String {
-    format!("{:016x}", u64::from_le_bytes(crate::random::bytes()))
 }
 
 #[cfg(test)]
