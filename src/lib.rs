@@ -33,8 +33,8 @@
 //! # Adding a route: the checklist
 //!
 //! 1. `API.md` and `openapi.json`: the operation, its answers and their codes.
-//! 2. A line in [`ROUTES`]: method, template, parameter kinds, public or private, and
-//!    the handler. The tests walk the table: the OpenAPI document must list the same
+//! 2. A line in [`ROUTES`]: method, template, parameter kinds, `Public` or `Private`,
+//!    and the handler. The tests walk the table: the OpenAPI document must list the same
 //!    operations, the fuzzer, the fault sweep and the upgrade walk reach it, and the
 //!    benchmark refuses to start until it measures it or says why not.
 //! 3. The handler in `api/<group>.rs`: input through `api::input` (body shapes live
@@ -64,7 +64,8 @@ pub mod store;
 use ::http::Method;
 use http::Reply;
 use router::Param::{Favorite, Pokemon, User};
-use router::{private, public, Route};
+use router::Privacy::{Private, Public};
+use router::{route, Route};
 #[cfg(target_arch = "wasm32")]
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 #[cfg(target_arch = "wasm32")]
@@ -83,72 +84,32 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
     http::serve(incoming, out, route_request).await
 }
 
+// The methods the table uses, by their names.
+const GET: Method = Method::GET;
+const POST: Method = Method::POST;
+const PUT: Method = Method::PUT;
+const DELETE: Method = Method::DELETE;
+
 /// The route catalogue: every operation, in one place. Routing, 404 and 405 with
 /// `Allow`, `HEAD`, which answers say `no-store`, the log's route name, and the tests'
 /// walks over every operation all come from it; a test checks it against
 /// `openapi.json`.
+#[rustfmt::skip] // a table: one line per operation
 pub static ROUTES: [Route; 16] = [
-    public(Method::GET, "/health/live", &[], |_, _, _| {
-        api::health::live()
-    }),
-    public(Method::GET, "/health", &[], |_, db, _| {
-        api::health::check(db)
-    }),
-    private(Method::POST, "/api/auth/register", &[], |r, db, _| {
-        api::auth::register(r, db)
-    }),
-    private(Method::POST, "/api/auth/login", &[], |r, db, _| {
-        api::auth::login(r, db)
-    }),
-    private(Method::POST, "/api/auth/logout", &[], |r, db, _| {
-        api::auth::logout(r, db)
-    }),
-    private(Method::GET, "/api/users/me", &[], |r, db, _| {
-        api::users::me(r, db)
-    }),
-    private(Method::GET, "/api/users/{id}", &[User], |r, db, p| {
-        api::users::get(r, db, p.user()?)
-    }),
-    private(Method::DELETE, "/api/users/{id}", &[User], |r, db, p| {
-        api::users::delete(r, db, p.user()?)
-    }),
-    private(
-        Method::PUT,
-        "/api/users/{id}/password",
-        &[User],
-        |r, db, p| api::users::change_password(r, db, p.user()?),
-    ),
-    private(
-        Method::GET,
-        "/api/users/{id}/favorites",
-        &[User],
-        |r, db, p| api::favorites::list(r, db, p.user()?),
-    ),
-    private(
-        Method::POST,
-        "/api/users/{id}/favorites",
-        &[User],
-        |r, db, p| api::favorites::add(r, db, p.user()?),
-    ),
-    private(
-        Method::PUT,
-        "/api/users/{id}/favorites",
-        &[User],
-        |r, db, p| api::favorites::replace(r, db, p.user()?),
-    ),
-    private(
-        Method::DELETE,
-        "/api/users/{id}/favorites/{pokemon_id}",
-        &[User, Favorite],
-        |r, db, p| api::favorites::remove(r, db, p.user()?, p.pokemon()?),
-    ),
-    public(Method::GET, "/api/pokemon", &[], |r, db, _| {
-        api::pokemon::search(r, db)
-    }),
-    public(Method::GET, "/api/pokemon/{id}", &[Pokemon], |_, db, p| {
-        api::pokemon::get(db, p.pokemon()?.get())
-    }),
-    public(Method::GET, "/api/openapi.json", &[], |_, _, _| {
-        Ok(Reply::json_text(OPENAPI))
-    }),
+    route(GET,    "/health/live",                          &[],               Public,  |_, _, _| api::health::live()),
+    route(GET,    "/health",                               &[],               Public,  |_, db, _| api::health::check(db)),
+    route(POST,   "/api/auth/register",                    &[],               Private, |r, db, _| api::auth::register(r, db)),
+    route(POST,   "/api/auth/login",                       &[],               Private, |r, db, _| api::auth::login(r, db)),
+    route(POST,   "/api/auth/logout",                      &[],               Private, |r, db, _| api::auth::logout(r, db)),
+    route(GET,    "/api/users/me",                         &[],               Private, |r, db, _| api::users::me(r, db)),
+    route(GET,    "/api/users/{id}",                       &[User],           Private, |r, db, p| api::users::get(r, db, p.user()?)),
+    route(DELETE, "/api/users/{id}",                       &[User],           Private, |r, db, p| api::users::delete(r, db, p.user()?)),
+    route(PUT,    "/api/users/{id}/password",              &[User],           Private, |r, db, p| api::users::change_password(r, db, p.user()?)),
+    route(GET,    "/api/users/{id}/favorites",             &[User],           Private, |r, db, p| api::favorites::list(r, db, p.user()?)),
+    route(POST,   "/api/users/{id}/favorites",             &[User],           Private, |r, db, p| api::favorites::add(r, db, p.user()?)),
+    route(PUT,    "/api/users/{id}/favorites",             &[User],           Private, |r, db, p| api::favorites::replace(r, db, p.user()?)),
+    route(DELETE, "/api/users/{id}/favorites/{pokemon_id}", &[User, Favorite], Private, |r, db, p| api::favorites::remove(r, db, p.user()?, p.pokemon()?)),
+    route(GET,    "/api/pokemon",                          &[],               Public,  |r, db, _| api::pokemon::search(r, db)),
+    route(GET,    "/api/pokemon/{id}",                     &[Pokemon],        Public,  |_, db, p| api::pokemon::get(db, p.pokemon()?.get())),
+    route(GET,    "/api/openapi.json",                     &[],               Public,  |_, _, _| Ok(Reply::json_text(OPENAPI))),
 ];

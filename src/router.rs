@@ -45,34 +45,19 @@ pub struct Route {
     handler: Handler,
 }
 
-/// A route anyone's answers may be cached from.
-pub const fn public(
+/// A line of the catalogue.
+pub const fn route(
     method: Method,
     template: &'static str,
     params: &'static [Param],
+    privacy: Privacy,
     handler: Handler,
 ) -> Route {
     Route {
         method,
         template,
         params,
-        privacy: Privacy::Public,
-        handler,
-    }
-}
-
-/// A route whose answers are never cached.
-pub const fn private(
-    method: Method,
-    template: &'static str,
-    params: &'static [Param],
-    handler: Handler,
-) -> Route {
-    Route {
-        method,
-        template,
-        params,
-        privacy: Privacy::Private,
+        privacy,
         handler,
     }
 }

@@ -7,76 +7,61 @@ use crate::store::pokemon::Pokemon;
 use crate::store::users::{NewUser, Profile};
 use serde::Serialize;
 
-/// One favorite of a list.
-#[derive(Serialize)]
-pub struct FavoriteBody<'a> {
-    pub pokemon_id: i64,
-    pub name: &'a str,
-    pub added_at: &'a str,
+/// A field of a store row as an answer shows it: numbers copied, text borrowed.
+pub trait Shown<'a> {
+    type As: Serialize;
+    fn shown(&'a self) -> Self::As;
 }
 
-impl<'a> From<&'a Favorite> for FavoriteBody<'a> {
-    fn from(favorite: &'a Favorite) -> Self {
-        FavoriteBody {
-            pokemon_id: favorite.pokemon_id,
-            name: &favorite.name,
-            added_at: &favorite.added_at,
-        }
+impl<'a> Shown<'a> for i64 {
+    type As = i64;
+    fn shown(&'a self) -> i64 {
+        *self
     }
 }
 
-/// A user just registered.
-#[derive(Serialize)]
-pub struct NewUserBody<'a> {
-    pub id: i64,
-    pub username: &'a str,
-    pub created_at: &'a str,
-}
-
-impl<'a> From<&'a NewUser> for NewUserBody<'a> {
-    fn from(user: &'a NewUser) -> Self {
-        NewUserBody {
-            id: user.id,
-            username: &user.username,
-            created_at: &user.created_at,
-        }
+impl<'a> Shown<'a> for String {
+    type As = &'a str;
+    fn shown(&'a self) -> &'a str {
+        self
     }
 }
 
-/// A user's profile.
-#[derive(Serialize)]
-pub struct ProfileBody<'a> {
-    pub id: i64,
-    pub username: &'a str,
-    pub created_at: &'a str,
-    pub favorites_count: i64,
-}
-
-impl<'a> From<&'a Profile> for ProfileBody<'a> {
-    fn from(profile: &'a Profile) -> Self {
-        ProfileBody {
-            id: profile.id,
-            username: &profile.username,
-            created_at: &profile.created_at,
-            favorites_count: profile.favorites_count,
+/// A response type that shows the named fields of a store row, and `From` the row.
+macro_rules! shows {
+    ($(#[$doc:meta])* $name:ident of $row:ty { $($field:ident: $kind:ty),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Serialize)]
+        pub struct $name<'a> {
+            $(pub $field: <$kind as Shown<'a>>::As),+
         }
-    }
-}
 
-/// A catalog entry.
-#[derive(Serialize)]
-pub struct PokemonBody<'a> {
-    pub id: i64,
-    pub name: &'a str,
-}
-
-impl<'a> From<&'a Pokemon> for PokemonBody<'a> {
-    fn from(pokemon: &'a Pokemon) -> Self {
-        PokemonBody {
-            id: pokemon.id,
-            name: &pokemon.name,
+        impl<'a> From<&'a $row> for $name<'a> {
+            fn from(row: &'a $row) -> Self {
+                $name { $($field: row.$field.shown()),+ }
+            }
         }
-    }
+    };
+}
+
+shows! {
+    /// One favorite of a list.
+    FavoriteBody of Favorite { pokemon_id: i64, name: String, added_at: String }
+}
+
+shows! {
+    /// A user just registered.
+    NewUserBody of NewUser { id: i64, username: String, created_at: String }
+}
+
+shows! {
+    /// A user's profile.
+    ProfileBody of Profile { id: i64, username: String, created_at: String, favorites_count: i64 }
+}
+
+shows! {
+    /// A catalog entry.
+    PokemonBody of Pokemon { id: i64, name: String }
 }
 
 /// A page of a list: its items and the cursor of the next page, `null` on the last.

@@ -32,7 +32,7 @@ pub use error::{classify_message, Constraint, DbError, OnUnique, Outage};
 pub use rows::{Row, Rows};
 pub use spin_sdk::sqlite3::Value;
 pub use statement::{
-    read, read_head, schema_is_current, schema_version, Read, Write, SCHEMA_IS_CURRENT,
+    change, read, read_head, schema_is_current, schema_version, Read, Write, SCHEMA_IS_CURRENT,
     SCHEMA_VERSION, VERSION_COLUMN,
 };
 pub use sync::{sync_setting, SYNC_VARIABLE};

@@ -7,7 +7,8 @@
 //!   in front of the columns given; [`Read::new`] refuses any other text, and
 //!   [`crate::db::Db::read`] checks the column is there in what comes back.
 //! - A [`Write`] (a single-statement change, or a statement inside a transaction) holds
-//!   [`SCHEMA_IS_CURRENT`] in its condition; [`Write::new`] refuses text without it.
+//!   [`SCHEMA_IS_CURRENT`] in its condition; write one with
+//!   [`change!`](crate::db::change); [`Write::new`] refuses text without it.
 //!
 //! Both constructors are `const fn`: a statement is a `const` beside the function that
 //! runs it, and one that breaks the protocol does not compile (a panic while a constant
@@ -24,9 +25,9 @@
 //! while the same statements with the protocol's parts compile:
 //!
 //! ```
-//! use pokefavs::db::{read, schema_is_current, Read, Write};
-//! const GONE: Write = Write::new(concat!("DELETE FROM users WHERE ", schema_is_current!()));
-//! const NAMES: Read = read!("name FROM pokemon");
+//! use pokefavs::db::{change, read, schema_is_current, Read, Write};
+//! const GONE: Write = change! { "DELETE FROM users WHERE ", schema_is_current!() };
+//! const NAMES: Read = read! { "name FROM pokemon" };
 //! assert!(NAMES.sql().starts_with("SELECT (SELECT user_version"));
 //! assert!(GONE.sql().ends_with("= 4"));
 //! ```
@@ -63,8 +64,9 @@ macro_rules! __read_head {
 }
 
 /// A [`Read`] of the columns (and the rest of the statement) given, as string literals or
-/// macros that expand to them: `read!("p.id AS id, p.name AS name FROM …")`. The schema
-/// version column comes first, added here.
+/// macros that expand to them: `read! { "p.id AS id, p.name AS name FROM …" }`. The schema
+/// version column comes first, added here. (Braces: rustfmt leaves a statement's lines as
+/// written.)
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __read {
@@ -73,6 +75,17 @@ macro_rules! __read {
     };
 }
 
+/// A [`Write`] of the parts given (string literals, or macros that expand to them),
+/// joined: `change! { "DELETE FROM … WHERE ", schema_is_current!() }`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __change {
+    ($($part:tt)+) => {
+        $crate::db::Write::new(concat!($($part)+))
+    };
+}
+
+pub use crate::__change as change;
 pub use crate::__read as read;
 pub use crate::__read_head as read_head;
 pub use crate::__schema_is_current as schema_is_current;

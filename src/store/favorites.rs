@@ -5,7 +5,7 @@ use super::{
     live_row, malformed, now, session_is_live, session_params, session_version, write_or_explain,
     Explained, Result, StoreError, Tried,
 };
-use crate::db::{read, schema_is_current, Db, OnUnique, Read, Row, Value, Write};
+use crate::db::{change, read, schema_is_current, Db, OnUnique, Read, Row, Value, Write};
 use crate::domain::{IfMatch, ListVersion, PokemonId, Session, MAX_FAVORITES};
 use std::collections::BTreeMap;
 
@@ -71,6 +71,24 @@ macro_rules! list_is_at {
     };
 }
 
+/// The reasons an add or a remove of favorite `?3` can have changed nothing, as columns
+/// of the read that explains it: the session is live (`?1`, `?2`), the Pokémon is in the
+/// catalog, the list is at a version `If-Match` accepts (`?4`), it is a favorite.
+macro_rules! favorite_checks {
+    () => {
+        concat!(
+            session_is_live!(),
+            " AS live,
+            EXISTS (SELECT 1 FROM pokemon WHERE id = ?3) AS known,
+            ",
+            list_is_at!(4),
+            " AS at_expected,
+            EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3)
+              AS is_favorite"
+        )
+    };
+}
+
 /// `If-Match` as a statement parameter (see [`list_is_at!`]).
 fn expected_param(expected: &IfMatch) -> Value {
     expected.versions_json().map_or(Value::Null, Value::Text)
@@ -87,23 +105,17 @@ pub fn page(
 ) -> Result<(ListVersion, Vec<Favorite>)> {
     // The version repeats on every row; without `coalesce` it costs the statement
     // little more than two constant columns would.
-    const PAGE: Read = read!(
-        "u.id AS user, ",
-        last_favorite!(),
-        " AS last, ",
-        epoch!(),
-        " AS epoch,
+    const PAGE: Read = read! {
+        "u.id AS user, ", last_favorite!(), " AS last, ", epoch!(), " AS epoch,
                 f.id AS key, f.pokemon_id AS pokemon_id, p.name AS name,
                 f.added_at AS added_at
          FROM users u
          LEFT JOIN favorites f ON f.user_id = u.id AND f.id > ?3
          LEFT JOIN pokemon p ON p.id = f.pokemon_id
-         WHERE u.id = ?1 AND ",
-        session_version!(),
-        "
+         WHERE u.id = ?1 AND ", session_version!(), "
          ORDER BY f.id
          LIMIT ?4"
-    );
+    };
     let [user, version] = session_params(session);
     let params = [
         user,
@@ -146,38 +158,21 @@ pub fn add(
     pokemon: PokemonId,
     expected: &IfMatch,
 ) -> Result<(Favorite, ListVersion)> {
-    const ADD: Write = Write::new(concat!(
+    const ADD: Write = change! {
         "INSERT INTO favorites (user_id, pokemon_id, added_at)
-         SELECT u.id, p.id, ",
-        now!(),
-        "
+         SELECT u.id, p.id, ", now!(), "
          FROM users u JOIN pokemon p ON p.id = ?3
-         WHERE u.id = ?1 AND ",
-        session_version!(),
-        "
+         WHERE u.id = ?1 AND ", session_version!(), "
            AND (SELECT count(*) FROM favorites WHERE user_id = ?1) < ?5
-           AND ",
-        schema_is_current!(),
-        " AND ",
-        list_is_at!(4),
-        "
+           AND ", schema_is_current!(), " AND ", list_is_at!(4), "
          RETURNING id AS key, pokemon_id, added_at,
                    (SELECT name FROM pokemon WHERE id = pokemon_id) AS name,
-                   ",
-        epoch!(),
-        " AS epoch"
-    ));
-    const WHY_NOT_ADDED: Read = read!(
-        session_is_live!(),
-        " AS live,
-                EXISTS (SELECT 1 FROM pokemon WHERE id = ?3) AS known,
-                ",
-        list_is_at!(4),
-        " AS at_expected,
-                EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3)
-                  AS exists_already,
+                   ", epoch!(), " AS epoch"
+    };
+    const WHY_NOT_ADDED: Read = read! {
+        favorite_checks!(), ",
                 (SELECT count(*) FROM favorites WHERE user_id = ?1) AS count"
-    );
+    };
     let [user, version] = session_params(session);
     let params = [
         user,
@@ -209,7 +204,7 @@ pub fn add(
         if row.int("at_expected")? == 0 {
             return Err(StoreError::PreconditionFailed);
         }
-        if row.int("exists_already")? != 0 {
+        if row.int("is_favorite")? != 0 {
             return Err(StoreError::FavoriteExists(pokemon.get()));
         }
         if row.int("count")? >= MAX_FAVORITES as i64 {
@@ -237,45 +232,31 @@ pub fn replace(
     expected: &IfMatch,
 ) -> Result<(ListVersion, Vec<Favorite>)> {
     // The session, and each id given with its catalog name (NULL: unknown), in order.
-    const CHECK_IDS: Read = read!(
-        session_is_live!(),
-        " AS live, j.value AS id, p.name AS name
+    const CHECK_IDS: Read = read! {
+        session_is_live!(), " AS live, j.value AS id, p.name AS name
          FROM (SELECT 1) LEFT JOIN json_each(?3) j LEFT JOIN pokemon p ON p.id = j.value
          ORDER BY j.key"
-    );
+    };
     // One statement (schema step 4's view and trigger): the old list out, the new one in,
     // the epoch bumped, all under the write lock it takes, and only if the session is
     // still live and the list at an expected version. The `added_at` of the favorites
     // that stay is read in the same statement, so nothing can change in between.
     // RETURNING runs after the trigger: the new version, and the new list's `added_at`
     // in the list's order.
-    const REPLACE: Write = Write::new(concat!(
+    const REPLACE: Write = change! {
         "INSERT INTO favorite_list_replacements (user_id, pokemon_ids, kept)
          SELECT ?1, ?4, (SELECT json_group_object(pokemon_id, added_at)
                          FROM favorites WHERE user_id = ?1)
-         WHERE ",
-        session_is_live!(),
-        " AND ",
-        schema_is_current!(),
-        "
-           AND ",
-        list_is_at!(3),
-        "
-         RETURNING ",
-        last_favorite!(),
-        " AS last, ",
-        epoch!(),
-        " AS epoch,
+         WHERE ", session_is_live!(), " AND ", schema_is_current!(), "
+           AND ", list_is_at!(3), "
+         RETURNING ", last_favorite!(), " AS last, ", epoch!(), " AS epoch,
                    (SELECT json_group_array(added_at)
                     FROM (SELECT added_at FROM favorites WHERE user_id = ?1 ORDER BY id))
                      AS added_at"
-    ));
-    const WHY_NOT_REPLACED: Read = read!(
-        session_is_live!(),
-        " AS live, ",
-        list_is_at!(3),
-        " AS at_expected"
-    );
+    };
+    const WHY_NOT_REPLACED: Read = read! {
+        session_is_live!(), " AS live, ", list_is_at!(3), " AS at_expected"
+    };
     let [user, version] = session_params(session);
     let id_list = Value::Text(
         serde_json::to_string(&ids.iter().map(|id| id.get()).collect::<Vec<_>>())
@@ -368,32 +349,13 @@ pub fn remove(
 ) -> Result<Removed> {
     // Schema step 4's trigger bumps the epoch before the row goes, and RETURNING (after
     // the row is gone) reads the list's new version.
-    const REMOVE: Write = Write::new(concat!(
+    const REMOVE: Write = change! {
         "DELETE FROM favorites
-         WHERE user_id = ?1 AND pokemon_id = ?3 AND ",
-        session_version!(),
-        "
-           AND ",
-        schema_is_current!(),
-        " AND ",
-        list_is_at!(4),
-        "
-         RETURNING ",
-        last_favorite!(),
-        " AS last, ",
-        epoch!(),
-        " AS epoch"
-    ));
-    const WHY_NOT_REMOVED: Read = read!(
-        session_is_live!(),
-        " AS live,
-                EXISTS (SELECT 1 FROM pokemon WHERE id = ?3) AS known,
-                ",
-        list_is_at!(4),
-        " AS at_expected,
-                EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3)
-                  AS still_there"
-    );
+         WHERE user_id = ?1 AND pokemon_id = ?3 AND ", session_version!(), "
+           AND ", schema_is_current!(), " AND ", list_is_at!(4), "
+         RETURNING ", last_favorite!(), " AS last, ", epoch!(), " AS epoch"
+    };
+    const WHY_NOT_REMOVED: Read = read! { favorite_checks!() };
     let [user, version] = session_params(session);
     let params = [
         user,
@@ -423,7 +385,7 @@ pub fn remove(
             return Err(StoreError::PreconditionFailed);
         }
         // Still there: it was added again since, or the file was behind; try again.
-        Ok(match row.int("still_there")? {
+        Ok(match row.int("is_favorite")? {
             0 => Explained::Answer(Removed::NotAFavorite),
             _ => Explained::TryAgain,
         })

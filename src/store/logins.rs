@@ -25,7 +25,7 @@
 //!   grow with every name and address ever tried.
 
 use super::{malformed, schema_was_behind, write_or_explain, Result, Tried};
-use crate::db::{schema_is_current, Db, Value, Write};
+use crate::db::{change, schema_is_current, Db, Value, Write};
 
 /// The longest username the registration rules allow, in characters.
 const LONGEST_NAME: usize = 32;
@@ -84,18 +84,16 @@ impl Counted {
 pub fn count_attempt(db: &Db, keys: &[&str], window_seconds: u64) -> Result<Counted> {
     // In SQLite every expression of an UPDATE reads the row as it was before it, so
     // both CASEs see the old window.
-    const COUNT: Write = Write::new(concat!(
+    const COUNT: Write = change! {
         "INSERT INTO login_failures (key, failures, window_ends)
-         SELECT value, 1, unixepoch() + ?2 FROM json_each(?1) WHERE ",
-        schema_is_current!(),
-        "
+         SELECT value, 1, unixepoch() + ?2 FROM json_each(?1) WHERE ", schema_is_current!(), "
          ON CONFLICT (key) DO UPDATE SET
            failures = CASE WHEN window_ends > unixepoch() THEN failures + 1 ELSE 1 END,
            window_ends = CASE WHEN window_ends > unixepoch() THEN window_ends
                               ELSE excluded.window_ends END
          RETURNING key, failures AS attempts, window_ends - unixepoch() AS seconds_left,
                    window_ends"
-    ));
+    };
     let keys_json =
         Value::Text(serde_json::to_string(keys).map_err(|e| malformed(&e.to_string()))?);
     let window = Value::Integer(i64::try_from(window_seconds).unwrap_or(i64::MAX));
@@ -127,14 +125,13 @@ pub fn count_attempt(db: &Db, keys: &[&str], window_seconds: u64) -> Result<Coun
 /// meanwhile, that other window's attempts are not this login's to give back. One
 /// statement.
 pub fn forgive(db: &Db, name_key: &str, address: Option<(&str, i64)>) -> Result<()> {
-    const FORGIVE: Write = Write::new(concat!(
+    const FORGIVE: Write = change! {
         "UPDATE login_failures SET
            failures = CASE WHEN key = ?1 THEN 0 ELSE failures - 1 END,
            window_ends = CASE WHEN key = ?1 OR failures <= 1 THEN 0 ELSE window_ends END
          WHERE (key = ?1 OR (key = ?2 AND window_ends = ?3))
-           AND window_ends > unixepoch() AND ",
-        schema_is_current!()
-    ));
+           AND window_ends > unixepoch() AND ", schema_is_current!()
+    };
     let (address_key, address_ends) = match address {
         Some((key, ends)) => (Value::Text(key.to_string()), Value::Integer(ends)),
         None => (Value::Null, Value::Null),
@@ -146,10 +143,9 @@ pub fn forgive(db: &Db, name_key: &str, address: Option<(&str, i64)>) -> Result<
 
 /// Removes every row whose window has ended. One statement.
 pub fn remove_ended(db: &Db) -> Result<()> {
-    const REMOVE_ENDED: Write = Write::new(concat!(
-        "DELETE FROM login_failures WHERE window_ends <= unixepoch() AND ",
-        schema_is_current!()
-    ));
+    const REMOVE_ENDED: Write = change! {
+        "DELETE FROM login_failures WHERE window_ends <= unixepoch() AND ", schema_is_current!()
+    };
     db.execute(&REMOVE_ENDED, &[])?;
     Ok(())
 }

@@ -23,11 +23,11 @@ impl Pokemon {
 /// Up to `limit` entries with an id after `after_id` whose name starts with `prefix`
 /// (ASCII letters compared without case), in Pokédex order.
 pub fn search(db: &Db, prefix: Option<&str>, after_id: i64, limit: i64) -> Result<Vec<Pokemon>> {
-    const BY_PREFIX: Read = read!(
+    const BY_PREFIX: Read = read! {
         "id, name FROM pokemon WHERE id > ?1 AND name LIKE ?2 ESCAPE '\\'
          ORDER BY id LIMIT ?3"
-    );
-    const ALL: Read = read!("id, name FROM pokemon WHERE id > ?1 ORDER BY id LIMIT ?2");
+    };
+    const ALL: Read = read! { "id, name FROM pokemon WHERE id > ?1 ORDER BY id LIMIT ?2" };
     let rows = match prefix {
         Some(prefix) => {
             let pattern = Value::Text(format!("{}%", escape_like(prefix)));
@@ -42,8 +42,9 @@ pub fn search(db: &Db, prefix: Option<&str>, after_id: i64, limit: i64) -> Resul
 /// One entry by its Pokédex number. A number not in the catalog still gets a row (of
 /// NULLs), so the read carries the schema version.
 pub fn get(db: &Db, id: i64) -> Result<Option<Pokemon>> {
-    const ONE: Read =
-        read!("p.id AS id, p.name AS name FROM (SELECT 1) LEFT JOIN pokemon p ON p.id = ?1");
+    const ONE: Read = read! {
+        "p.id AS id, p.name AS name FROM (SELECT 1) LEFT JOIN pokemon p ON p.id = ?1"
+    };
     let rows = db.read(&ONE, &[Value::Integer(id)])?;
     match rows.first() {
         Some(row) if row.opt_int("id")?.is_some() => Pokemon::from_row(row).map(Some),

@@ -5,7 +5,7 @@ use super::{
     live_row, malformed, now, schema_was_behind, session_is_live, session_params, session_version,
     write_or_explain, Explained, Result, StoreError, Tried,
 };
-use crate::db::{read, schema_is_current, Db, OnUnique, Read, Value, Write};
+use crate::db::{change, read, schema_is_current, Db, OnUnique, Read, Value, Write};
 use crate::domain::{Session, UserId, Username};
 
 /// A newly registered user.
@@ -28,15 +28,11 @@ pub struct Profile {
 /// Inserts a user; a username taken in any letter case is [`StoreError::UsernameTaken`].
 /// One statement, so SQLite makes it atomic without an explicit transaction.
 pub fn create(db: &Db, username: &Username, password_hash: &str) -> Result<NewUser> {
-    const CREATE: Write = Write::new(concat!(
+    const CREATE: Write = change! {
         "INSERT INTO users (username, password_hash, created_at)
-         SELECT ?1, ?2, ",
-        now!(),
-        " WHERE ",
-        schema_is_current!(),
-        "
+         SELECT ?1, ?2, ", now!(), " WHERE ", schema_is_current!(), "
          RETURNING id, created_at"
-    ));
+    };
     let params = [
         Value::Text(username.as_str().to_string()),
         Value::Text(password_hash.to_string()),
@@ -62,8 +58,9 @@ pub fn create(db: &Db, username: &Username, password_hash: &str) -> Result<NewUs
 /// before it spends an Argon2 run on a name that is taken (the `UNIQUE` index still
 /// decides a race, in [`create`]).
 pub fn name_is_taken(db: &Db, username: &Username) -> Result<bool> {
-    const TAKEN: Read =
-        read!("EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE) AS taken");
+    const TAKEN: Read = read! {
+        "EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE) AS taken"
+    };
     let rows = db.read(&TAKEN, &[Value::Text(username.as_str().to_string())])?;
     let row = rows
         .first()
@@ -76,12 +73,12 @@ pub fn name_is_taken(db: &Db, username: &Username) -> Result<bool> {
 /// An unknown name still gets a row (of NULLs), so its read carries the schema version
 /// too.
 pub fn login_lookup(db: &Db, username: &str) -> Result<Option<(Session, String)>> {
-    const LOGIN: Read = read!(
+    const LOGIN: Read = read! {
         "u.id AS id, coalesce(s.version, 0) AS version, u.password_hash AS password_hash
          FROM (SELECT 1)
          LEFT JOIN users u ON u.username = ?1 COLLATE NOCASE
          LEFT JOIN sessions s ON s.user_id = u.id"
-    );
+    };
     let rows = db.read(&LOGIN, &[Value::Text(username.to_string())])?;
     let row = rows
         .first()
@@ -99,12 +96,11 @@ pub fn login_lookup(db: &Db, username: &str) -> Result<Option<(Session, String)>
 /// The session's user and their favorites count, read in one statement (one snapshot);
 /// a dead session still gets a row (of NULLs), so the read carries the schema version.
 pub fn profile(db: &Db, session: Session) -> Result<Profile> {
-    const PROFILE: Read = read!(
+    const PROFILE: Read = read! {
         "u.id AS id, u.username AS username, u.created_at AS created_at,
                 (SELECT count(*) FROM favorites WHERE user_id = u.id) AS favorites_count
-         FROM (SELECT 1) LEFT JOIN users u ON u.id = ?1 AND ",
-        session_version!()
-    );
+         FROM (SELECT 1) LEFT JOIN users u ON u.id = ?1 AND ", session_version!()
+    };
     let rows = db.read(&PROFILE, &session_params(session))?;
     let row = rows
         .first()
@@ -121,7 +117,7 @@ pub fn profile(db: &Db, session: Session) -> Result<Profile> {
 /// Whether the session is live: its user exists and has not signed out or changed
 /// password since the token was issued.
 pub fn session_is_live(db: &Db, session: Session) -> Result<bool> {
-    const LIVE: Read = read!(session_is_live!(), " AS live");
+    const LIVE: Read = read! { session_is_live!(), " AS live" };
     let rows = db.read(&LIVE, &session_params(session))?;
     match live_row(&rows, "EXISTS gave no row") {
         Ok(_) => Ok(true),
@@ -146,15 +142,11 @@ fn dead_session<T>(db: &Db, session: Session) -> Result<Explained<T>> {
 /// trigger's statements rather than by `ON DELETE CASCADE`, which needs
 /// `PRAGMA foreign_keys` on the connection, and a libSQL server may start with it off.
 pub fn delete(db: &Db, session: Session) -> Result<()> {
-    const DELETE: Write = Write::new(concat!(
-        "DELETE FROM users WHERE id = ?1 AND ",
-        session_version!(),
-        "
-           AND ",
-        schema_is_current!(),
-        "
+    const DELETE: Write = change! {
+        "DELETE FROM users WHERE id = ?1 AND ", session_version!(), "
+           AND ", schema_is_current!(), "
          RETURNING id"
-    ));
+    };
     let params = session_params(session);
     let delete = || match db.execute(&DELETE, &params)?.is_empty() {
         true => Ok(Tried::Unchanged),
@@ -183,16 +175,10 @@ macro_rules! or_update_session {
 /// token issued before (this one included) is dead. One statement, conditioned on the
 /// session being live, so a dead token cannot sign anyone out.
 pub fn sign_out(db: &Db, session: Session) -> Result<()> {
-    const SIGN_OUT: Write = Write::new(concat!(
-        next_session!(),
-        " WHERE ",
-        session_is_live!(),
-        " AND ",
-        schema_is_current!(),
-        "
-         ",
-        or_update_session!()
-    ));
+    const SIGN_OUT: Write = change! {
+        next_session!(), " WHERE ", session_is_live!(), " AND ", schema_is_current!(), "
+         ", or_update_session!()
+    };
     let params = session_params(session);
     let bump = || match db.execute(&SIGN_OUT, &params)?.is_empty() {
         true => Ok(Tried::Unchanged),
@@ -210,11 +196,10 @@ pub struct PasswordState {
 /// The password change's read: one statement, `StoreError::UserGone` if the session is
 /// dead.
 pub fn password_lookup(db: &Db, session: Session) -> Result<PasswordState> {
-    const PASSWORD: Read = read!(
+    const PASSWORD: Read = read! {
         "u.username AS username, u.password_hash AS password_hash
-         FROM (SELECT 1) LEFT JOIN users u ON u.id = ?1 AND ",
-        session_version!()
-    );
+         FROM (SELECT 1) LEFT JOIN users u ON u.id = ?1 AND ", session_version!()
+    };
     let rows = db.read(&PASSWORD, &session_params(session))?;
     let row = rows
         .first()
@@ -231,25 +216,17 @@ pub fn password_lookup(db: &Db, session: Session) -> Result<PasswordState> {
 /// cannot both win, and the next version is the token's plus one. Returns the new
 /// session, for the fresh token.
 pub fn set_password(db: &Db, session: Session, password_hash: &str) -> Result<Session> {
-    const UPDATE: Write = Write::new(concat!(
+    const UPDATE: Write = change! {
         "UPDATE users SET password_hash = ?3
-         WHERE id = ?1 AND ",
-        session_version!(),
-        " AND ",
-        schema_is_current!(),
-        "
+         WHERE id = ?1 AND ", session_version!(), " AND ", schema_is_current!(), "
          RETURNING id"
-    ));
+    };
     // Inside the transaction, after the update: the session was live and the schema
     // current a statement ago, under the same lock.
-    const BUMP: Write = Write::new(concat!(
-        next_session!(),
-        " WHERE ",
-        schema_is_current!(),
-        "
-         ",
-        or_update_session!()
-    ));
+    const BUMP: Write = change! {
+        next_session!(), " WHERE ", schema_is_current!(), "
+         ", or_update_session!()
+    };
     let [user, version] = session_params(session);
     let params = [user, version, Value::Text(password_hash.to_string())];
     let change = || {
