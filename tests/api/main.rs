@@ -8,7 +8,6 @@
 use pokefavs_test_host::{host, openapi_check};
 
 mod helpers;
-mod host_selftest;
 
 mod accounts;
 mod auth;
