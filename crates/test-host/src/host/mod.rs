@@ -4,7 +4,7 @@
 //!   pre-linked `ProxyPre`), and instantiated **afresh for every request**, as Spin does.
 //! - WASI p2 and `wasi:http` come from wasmtime-wasi / wasmtime-wasi-http; the Spin
 //!   interfaces (`spin:sqlite@3.0.0`, `fermyon:spin/variables@2.0.0`) are ours, in
-//!   [`sqlite`] and [`variables`], generated from this crate's `wit/`.
+//!   [`sqlite`] and `variables`, generated from this crate's `wit/`.
 //! - `spin.toml` is read like `spin up` reads it ([`manifest`]): the component's
 //!   `sqlite_databases` grant and its variables decide what the guest may use.
 //! - [`Faults`] lets a test make a chosen statement (or `open`) fail or trap.
