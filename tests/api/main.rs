@@ -21,6 +21,8 @@ mod health;
 mod hostile;
 mod migrations;
 mod openapi;
+mod openapi_document;
+mod openapi_responses;
 mod pokemon;
 mod routing;
 mod statements;
