@@ -8,7 +8,6 @@
 use pokefavs_test_host::{host, openapi_check};
 
 mod helpers;
-mod host_selftest;
 
 mod accounts;
 mod auth;
@@ -22,6 +21,8 @@ mod health;
 mod hostile;
 mod migrations;
 mod openapi;
+mod openapi_document;
+mod openapi_responses;
 mod pokemon;
 mod routing;
 mod statements;

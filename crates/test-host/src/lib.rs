@@ -6,6 +6,9 @@
 //! - [`request`]: requests as a client sends them.
 //! - [`app`]: [`TestApp`], one component on a fresh database with a method per route,
 //!   every answer held to `openapi.json` by [`openapi_check`].
+//!
+//! The host's own tests are here too: unit tests beside the code, and `tests/selftest.rs`
+//! (the host running the compiled component by its own rules).
 
 use std::path::{Path, PathBuf};
 

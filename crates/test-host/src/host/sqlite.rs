@@ -21,8 +21,10 @@ use std::time::{Duration, Instant};
 use wasmtime::component::Resource;
 
 use super::bindings::sqlite::{self, Error, QueryResult, RowResult, Value};
+use super::config::StoreMode;
 use super::faults::{FaultAction, Fired};
-use super::{InstanceState, StatementRecord, StoreMode};
+use super::instance::InstanceState;
+use super::stats::StatementRecord;
 
 /// A rusqlite connection shared with the blocking task that runs a statement on it.
 type Shared = Arc<Mutex<rusqlite::Connection>>;

@@ -2,8 +2,8 @@
 //! once when the host is created (providers are static in tests).
 
 use super::bindings::variables::{self, Error};
+use super::instance::InstanceState;
 use super::manifest::validate_name;
-use super::InstanceState;
 
 impl variables::Host for InstanceState {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, Error>> {

@@ -1,11 +1,15 @@
-//! Tests of the test host itself: they pass against any component that answers
-//! `GET /health/live` with 200, and check the host's own rules (manifest, variables,
-//! Spin headers, libSQL error texts, fault counting) without the component.
+//! Tests of the test host itself, an integration test of this crate: they pass against
+//! any component that answers `GET /health/live` with 200, and check the host's own
+//! rules (manifest, variables, Spin headers, libSQL error texts, fault counting) without
+//! the component. Like the black-box suite, they run the compiled `pokefavs.wasm` (see
+//! [`pokefavs_test_host::host`] for where it is looked for), so build it first.
 
 use std::time::Duration;
 
-use crate::host::sqlite::{code_name_for_message, libsql_refuses, libsql_wrap, primary_code_name};
-use crate::host::{messages, spin_request, temp_db, Host, HostConfig, Manifest};
+use pokefavs_test_host::host::sqlite::{
+    code_name_for_message, libsql_refuses, libsql_wrap, primary_code_name,
+};
+use pokefavs_test_host::host::{messages, spin_request, temp_db, Host, HostConfig, Manifest};
 
 /// A manifest shaped like the repository's, so these tests do not depend on it.
 const MANIFEST: &str = r#"
@@ -106,10 +110,13 @@ fn component_variables_render_their_templates() {
     )
     .expect("host");
     let vars = host.variables();
-    assert_eq!(vars["jwt_secret"], crate::host::TEST_JWT_SECRET);
+    assert_eq!(
+        vars["jwt_secret"],
+        pokefavs_test_host::host::TEST_JWT_SECRET
+    );
     assert_eq!(vars["token_ttl_seconds"], "60");
     assert_eq!(vars["greeting"], "ttl is 60 seconds");
-    assert_eq!(crate::host::TEST_JWT_SECRET.len(), 40);
+    assert_eq!(pokefavs_test_host::host::TEST_JWT_SECRET.len(), 40);
 }
 
 #[test]
