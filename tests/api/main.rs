@@ -23,6 +23,7 @@ mod hostile;
 mod migrations;
 mod openapi;
 mod pokemon;
+mod route_table;
 mod routing;
 mod statements;
 mod transactions;
