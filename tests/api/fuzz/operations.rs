@@ -27,6 +27,7 @@ fn weight(op: &str) -> u32 {
         | "GET /api/users/{id}/favorites"
         | "POST /api/users/{id}/favorites"
         | "PUT /api/users/{id}/favorites"
+        | "PUT /api/users/{id}/password"
         | "GET /api/pokemon" => 2,
         _ => 1,
     }
