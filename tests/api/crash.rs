@@ -23,6 +23,10 @@
 //!
 //! This runs three times on the same file, so runs two and three start on the hot WAL
 //! of a killed process (recovery by the component itself) and continue the same model.
+//!
+//! Here: the parent and the child's test entry. The log's lines and their replay are in
+//! `crash/log.rs`, the files read after a kill in `crash/files.rs`, the child's
+//! writers in `crash/child.rs`.
 
 mod child;
 mod files;

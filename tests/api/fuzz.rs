@@ -4,7 +4,8 @@
 //! 4xx as `application/problem+json` whose `status` is the response's, and a 2xx that
 //! matches `openapi.json` (`check_response` validates every answer and looks for leaks).
 //!
-//! The generator mixes the real routes with edge segments (ids 0, -1, huge, floats,
+//! The generator mixes the routes of the component's table (`pokefavs::ROUTES`, every
+//! one of them: `fuzz/operations.rs`) with edge segments (ids 0, -1, huge, floats,
 //! Unicode, percent-escapes, `..`, empty, trailing and doubled slashes), random query
 //! strings, content types, `Authorization` variants (valid, another user's, expired,
 //! `alg: none`, wrongly signed, tampered, junk bytes, duplicated) and bodies (random
@@ -12,7 +13,12 @@
 //! UTF-8, huge numbers). One component and database serve a whole run, with a user
 //! registered first so that many requests reach the real handlers.
 //!
-//! CI runs 300 cases per store mode (`PROPTEST_CASES`; 2–5 s each). To fuzz longer:
+//! The files under `fuzz/`: what a case is and how it becomes a request (`case.rs`),
+//! the generators (`strategies.rs`, `operations.rs`), what an answer may be
+//! (`judge.rs`), and the corpus (`corpus.rs`). Two tests here fail when a route of the
+//! table is neither generated nor in the corpus.
+//!
+//! CI runs 300 cases per store mode (`PROPTEST_CASES`; 2–8 s each). To fuzz longer:
 //!
 //! ```text
 //! PROPTEST_CASES=20000 cargo test --test api -- fuzz --nocapture

@@ -1,6 +1,11 @@
 //! Schema upgrades in place: a database written by an earlier schema step, holding
 //! users, favorites and their tokens, served by this build; the landed steps of
 //! `migrations.sql` never edited; a database newer than this build never written.
+//!
+//! Here: the landed steps' pin, the v3 upgrade, and the walk over a newer database
+//! (which must run every route of `pokefavs::ROUTES` but those it lists as left out).
+//! The files of earlier steps are written by `upgrade/fixtures.rs`; the v1 and v2
+//! upgrades are in `upgrade/earlier.rs`.
 
 mod earlier;
 mod fixtures;
