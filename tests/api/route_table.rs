@@ -131,3 +131,17 @@ fn every_route_s_example_path_is_its_own_operation() {
         Some("GET /api/pokemon")
     );
 }
+
+#[test]
+#[should_panic(expected = "not reached: [\"POST /api/auth/logout\"]")]
+fn a_sweep_that_misses_a_route_fails() {
+    let mut reached = table();
+    reached.remove("POST /api/auth/logout");
+    assert_covered("a sweep", &reached, &[]);
+}
+
+#[test]
+#[should_panic(expected = "left out but not in the table: [\"GET /gone\"]")]
+fn a_stale_excuse_fails() {
+    assert_covered("a sweep", &table(), &[("GET /gone", "it was removed")]);
+}
