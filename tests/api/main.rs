@@ -24,6 +24,7 @@ mod openapi;
 mod openapi_document;
 mod openapi_responses;
 mod pokemon;
+mod route_table;
 mod routing;
 mod statements;
 mod transactions;
