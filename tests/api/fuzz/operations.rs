@@ -1,19 +1,31 @@
 //! The fuzzer's operations, derived from the component's route table
-//! (`pokefavs::ROUTES`): every route is generated, with its path parameters drawn by
-//! kind (a user's id or a Pokédex number), so a route added to the table is fuzzed
-//! without a change here. Only the weights, how often an operation comes up, are ours.
+//! (`pokefavs::ROUTES`): every route is generated, with its path parameters drawn by the
+//! kind the table declares (a user's id or a Pokédex number), so a route added to the
+//! table is fuzzed without a change here. Only the weights, how often an operation comes up, are ours.
 
 use super::case::Seg;
 use crate::route_table::operation;
+use pokefavs::router::{Param as Kind, Route};
 use pokefavs::ROUTES;
 use proptest::prelude::*;
 use proptest::strategy::Union;
 
-/// What a `{…}` segment of a template names.
+/// What a `{…}` segment of a template names, as the fuzzer draws it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Param {
     User,
     Pokemon,
+}
+
+impl Param {
+    /// The fuzzer's kind of a table parameter: a favorite's number is a Pokédex number
+    /// too (drawn from the same values, in range and out of it).
+    fn of(kind: &Kind) -> Param {
+        match kind {
+            Kind::User => Param::User,
+            Kind::Pokemon | Kind::Favorite => Param::Pokemon,
+        }
+    }
 }
 
 /// How often the plausible generator picks `op` (`METHOD template`), relative to the
@@ -33,31 +45,23 @@ fn weight(op: &str) -> u32 {
     }
 }
 
-/// The segments of `template`, a `{…}` segment as its kind. The table's own example
-/// path tells the kinds apart: it fills a user's id with 1 and a Pokédex number with
-/// 25.
-fn segments(template: &str, example: &str) -> Vec<Result<String, Param>> {
-    template
+/// The segments of `route`'s template, a `{…}` segment as the kind the table declares.
+fn segments(route: &Route) -> Vec<Result<String, Param>> {
+    let mut kinds = route.params.iter();
+    route
+        .template
         .split('/')
-        .zip(example.split('/'))
         .skip(1) // the empty segment before the leading slash
-        .map(
-            |(pattern, filled)| match (pattern.starts_with('{'), filled) {
-                (false, _) => Ok(pattern.to_string()),
-                (true, "1") => Err(Param::User),
-                (true, _) => Err(Param::Pokemon),
-            },
-        )
+        .map(|pattern| match pattern.starts_with('{') {
+            false => Ok(pattern.to_string()),
+            true => Err(kinds.next().map_or(Param::User, Param::of)),
+        })
         .collect()
 }
 
-/// A path strategy for `template`, its parameters drawn from `param`.
-fn path_of(
-    template: &str,
-    example: &str,
-    param: &impl Fn(Param) -> BoxedStrategy<Seg>,
-) -> BoxedStrategy<Vec<Seg>> {
-    segments(template, example)
+/// A path strategy for `route`, its parameters drawn from `param`.
+fn path_of(route: &Route, param: &impl Fn(Param) -> BoxedStrategy<Seg>) -> BoxedStrategy<Vec<Seg>> {
+    segments(route)
         .into_iter()
         .map(|segment| match segment {
             Ok(literal) => Just(Seg::Lit(literal)).boxed(),
@@ -77,7 +81,7 @@ pub(super) fn operations(
             .iter()
             .map(|route| {
                 let (method, template) = (route.method.as_str(), route.template);
-                let path = path_of(template, &route.example_path(), &param);
+                let path = path_of(route, &param);
                 let op = path.prop_map(move |segs| (method, template, segs));
                 (weight(&operation(method, template)), op.boxed())
             })
@@ -98,7 +102,7 @@ pub(super) fn templates(
             seen.push(route.template);
             new
         })
-        .map(|route| path_of(route.template, &route.example_path(), &param))
+        .map(|route| path_of(route, &param))
         .collect();
     Union::new(paths)
 }
@@ -106,7 +110,7 @@ pub(super) fn templates(
 #[test]
 fn every_parameter_of_the_table_is_a_user_or_a_pokemon() {
     for route in &ROUTES {
-        let kinds: Vec<Param> = segments(route.template, &route.example_path())
+        let kinds: Vec<Param> = segments(route)
             .into_iter()
             .filter_map(Result::err)
             .collect();
