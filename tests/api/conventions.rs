@@ -10,6 +10,7 @@ store_tests!(
     a_declared_length_over_64_kib_is_413_before_reading,
     a_body_that_is_not_json_is_415_or_400,
     every_request_writes_one_structured_log_line,
+    a_valid_traceparent_puts_its_ids_in_the_log_line,
     a_500_body_carries_only_an_id_that_its_log_line_also_has,
     logs_never_carry_passwords_hashes_or_tokens
 );
@@ -129,6 +130,35 @@ fn every_request_writes_one_structured_log_line(app: TestApp) {
     let missing = app.get("/api/nothing", None);
     let line: serde_json::Value = serde_json::from_str(missing.stderr.trim()).unwrap();
     assert_eq!(line.get("route"), None);
+}
+
+fn a_valid_traceparent_puts_its_ids_in_the_log_line(app: TestApp) {
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let span = "00f067aa0ba902b7";
+    let valid = format!("00-{trace}-{span}-01");
+    let line_of = |headers: &[(&str, &str)]| -> serde_json::Value {
+        let response = app.send_with("GET", "/health/live", None, None, headers);
+        assert_eq!(response.status, 200);
+        serde_json::from_str(response.stderr.trim()).expect("one JSON line")
+    };
+    let line = line_of(&[("traceparent", &valid)]);
+    assert_eq!(line["trace_id"], trace);
+    assert_eq!(line["span_id"], span);
+    // Ignored: no field, a malformed one, two of them (ambiguous), an all-zero trace.
+    let zeros = format!("00-{}-{span}-01", "0".repeat(32));
+    let upper = valid.to_uppercase();
+    let cases: [&[(&str, &str)]; 5] = [
+        &[],
+        &[("traceparent", "00-abc-def-01")],
+        &[("traceparent", &upper)],
+        &[("traceparent", &valid), ("traceparent", &valid)],
+        &[("traceparent", &zeros)],
+    ];
+    for headers in cases {
+        let line = line_of(headers);
+        assert_eq!(line.get("trace_id"), None, "{headers:?}");
+        assert_eq!(line.get("span_id"), None, "{headers:?}");
+    }
 }
 
 fn a_500_body_carries_only_an_id_that_its_log_line_also_has(app: TestApp) {
