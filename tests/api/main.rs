@@ -14,6 +14,7 @@ mod auth;
 mod concurrency;
 mod conventions;
 mod crash;
+mod deploy;
 mod faults;
 mod favorites;
 mod fuzz;
