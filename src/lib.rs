@@ -4,8 +4,9 @@
 //! This file is the entry point and the route catalogue; `docs/architecture.md` walks
 //! the same ground with a diagram. A request travels:
 //!
-//! 1. [`http`]: Spin's entry point hands the request to [`http::serve`], which reads it
-//!    (method, path, header fields, a body of at most 64 KiB), and at the end renders
+//! 1. [`http`]: Spin's entry point hands the request to [`http::serve`], which reads its
+//!    method, path and header fields (a handler that wants the body reads it, at most
+//!    64 KiB, through `Request::json`), and at the end renders
 //!    the answer, adds `Cache-Control: no-store` where the catalogue says, and writes the
 //!    request's one log line.
 //! 2. [`router`]: finds the route in [`ROUTES`], parses the path's parameters by their
@@ -13,8 +14,8 @@
 //!    the `GET` route.
 //! 3. [`api`]: one module per route group. A handler reads input into the validated
 //!    types of [`domain`] (`api::input`), settles who is asking
-//!    (`api::session::Authorized`: a dead token is 401 before anything else it could
-//!    be refused for), calls the store, and shapes the reply (`api::wire`).
+//!    (`api::session::Authorized`: a dead token is 401 before a 403 or a 422), calls
+//!    the store, and shapes the reply (`api::wire`).
 //! 4. [`store`]: the only code that knows table and column names: each statement a
 //!    `const` beside the function that runs it. It answers rows or a
 //!    [`store::StoreError`] (domain outcomes such as "the user is gone"), never HTTP. A

@@ -74,8 +74,8 @@ pub fn token_reply(secret: &[u8], session: Session, ttl: u64) -> Result<Reply> {
     let token = auth::issue_token(secret, session, ttl)?;
     let body = TokenBody {
         access_token: &token,
-        token_type: "Bearer",
         expires_in: ttl,
+        token_type: "Bearer",
     };
     Reply::json(StatusCode::OK, &body)
 }

@@ -74,7 +74,8 @@ pub struct PageBody<T: Serialize> {
 /// The answer to a login or a password change: a bearer token.
 #[derive(Serialize)]
 pub struct TokenBody<'a> {
+    // In the order the answer has always had its keys.
     pub access_token: &'a str,
-    pub token_type: &'static str,
     pub expires_in: u64,
+    pub token_type: &'static str,
 }

@@ -1,6 +1,8 @@
 //! The rows a statement returns, read by column name with types checked: a column that
 //! is missing or of another type is an internal error, never a panic. Names, not
-//! positions, so a column added to a statement cannot shift what the others mean.
+//! positions, so a column added to a statement cannot shift what the others mean. A
+//! name is looked up as the first column of that name: give every column of a statement
+//! a name of its own (`AS …`).
 
 use super::{DbError, Value};
 use spin_sdk::sqlite3::QueryResult;

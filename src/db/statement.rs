@@ -8,11 +8,14 @@
 //!   [`crate::db::Db::read`] checks the column is there in what comes back.
 //! - A [`Write`] (a single-statement change, or a statement inside a transaction) holds
 //!   [`SCHEMA_IS_CURRENT`] in its condition; write one with
-//!   [`change!`](crate::db::change); [`Write::new`] refuses text without it.
+//!   [`change!`](crate::db::change); [`Write::new`] refuses text that does not hold it
+//!   (it checks the text, not that the condition sits in the `WHERE`: that is the
+//!   reader's to see, and the statement is short enough to).
 //!
-//! Both constructors are `const fn`: a statement is a `const` beside the function that
-//! runs it, and one that breaks the protocol does not compile (a panic while a constant
-//! is evaluated is a compile error):
+//! Both constructors are `const fn`, and every statement of the store is a `const`
+//! beside the function that runs it, so one that breaks the protocol does not compile (a
+//! panic while a constant is evaluated is a compile error); called at run time instead,
+//! the same check panics:
 //!
 //! ```compile_fail,E0080
 //! const GONE: pokefavs::db::Write = pokefavs::db::Write::new("DELETE FROM users");
