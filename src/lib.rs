@@ -48,7 +48,7 @@
 //! 5. A new failure: a variant of `StoreError` or `ApiError`, and its status and code
 //!    in `error.rs`.
 //! 6. Tests in `tests/api/`: the route's answers on both stores (`store_tests!`), its
-//!    statements in `statements.rs` (and the README's cost table), its faults.
+//!    statements in `statements.rs` (and `docs/database.md`'s cost table), its faults.
 
 pub mod api;
 pub mod auth;

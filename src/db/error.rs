@@ -69,8 +69,8 @@ impl Outage {
 }
 
 /// The phrases that mark a failure as transient, wherever they sit in the host's text,
-/// and what kind of outage each one is. Where each comes from is in the README ("When
-/// the server is down or busy"). A failure that will not go away by itself is **not** here, so it
+/// and what kind of outage each one is. Where each comes from is in `docs/database.md`
+/// ("When the server is down or busy"). A failure that will not go away by itself is **not** here, so it
 /// is a 500 that an operator must look at, never a 503 that invites clients to retry:
 /// a file that is not a database (`SQLITE_NOTADB`) or is corrupt (`SQLITE_CORRUPT`), an
 /// authorizer that denies the statement (`SQLITE_AUTH`), a read-only file

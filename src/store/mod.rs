@@ -1,7 +1,7 @@
 //! The store: the only code that knows table and column names. Each function is one
 //! unit of database work for one route, with its SQL beside the code that reads it.
 //!
-//! The statement budget (README, "What each route costs"; pinned by
+//! The statement budget (`docs/database.md`, "What each route costs"; pinned by
 //! `tests/api/statements.rs`): a read is one statement; a change that one statement can
 //! say is one statement (atomic by itself, holding the write lock for one host call);
 //! only a change that needs several runs through [`crate::db::Db::transaction`], so a reader

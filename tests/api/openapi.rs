@@ -61,6 +61,36 @@ fn the_readme_route_table_lists_the_same_operations() {
     assert!(readme.contains("also answers `HEAD`"));
 }
 
+#[test]
+fn the_readme_settings_table_lists_every_spin_variable_with_its_default() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let manifest: toml::Table = include_str!("../../spin.toml").parse().unwrap();
+    let declared = manifest["variables"].as_table().unwrap();
+    // Rows whose first cell is a `name`: the settings table.
+    let listed: BTreeSet<(String, String)> = readme
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let name = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            let default = cells.get(2)?;
+            Some((name.to_string(), default.to_string()))
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = declared
+        .iter()
+        .map(|(name, spec)| {
+            let default = match spec.get("default").and_then(|d| d.as_str()) {
+                Some("") => "empty".to_string(),
+                Some(value) => format!("`{value}`"),
+                None => "– (required, secret)".to_string(),
+            };
+            (name.clone(), default)
+        })
+        .collect();
+    assert_eq!(listed, expected);
+}
+
 store_tests!(
     the_document_is_served_as_written,
     every_route_answers_with_the_methods_the_document_lists

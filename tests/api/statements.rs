@@ -1,4 +1,4 @@
-//! The statement budget: each route runs exactly the statements the README's cost table
+//! The statement budget: each route runs exactly the statements `docs/database.md`'s cost table
 //! lists. Every read is one statement that carries the schema version as its first
 //! column; every change that one statement can say is one statement; the rest is one
 //! `BEGIN IMMEDIATE … COMMIT` with the fewest statements inside. Nothing else: no

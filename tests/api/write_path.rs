@@ -1,6 +1,6 @@
 //! Issue 22's write path: every favorites write and a user's deletion hold the write lock
 //! for one host call; writes sync NORMAL on the local store (FULL when the operator asks;
-//! nothing for a libSQL server to refuse when deployed as the README says); racing
+//! nothing for a libSQL server to refuse when deployed as docs/operations.md says); racing
 //! writers on one list end exactly where a model of the list says.
 
 use crate::helpers::{assert_json, assert_problem, store_tests, TestApp, TestUser};
@@ -94,7 +94,7 @@ fn an_operator_can_ask_for_a_sync_on_every_commit() {
 
 #[test]
 fn a_libsql_deployment_sends_nothing_the_server_refuses() {
-    // Deployed as the README says (POKEFAVS_DB_SYNCHRONOUS=server): not one statement
+    // Deployed as docs/operations.md says (POKEFAVS_DB_SYNCHRONOUS=server): not one statement
     // of any write is refused.
     let app = TestApp::new(StoreMode::Libsql);
     let ash = app.user("ash");

@@ -99,7 +99,7 @@ impl HostConfig {
         self
     }
 
-    /// Spin pointed at a libSQL server, deployed as the README says: with
+    /// Spin pointed at a libSQL server, deployed as docs/operations.md says: with
     /// `POKEFAVS_DB_SYNCHRONOUS=server`, so that writes send no `PRAGMA synchronous`
     /// for the server to refuse.
     pub fn libsql(mut self) -> Self {
