@@ -2,7 +2,7 @@
 //! validates against the operator's CRD schema, `deploy/crd/`, with unknown fields
 //! refused as `kubectl apply --validate=strict` refuses them), its probes are the health
 //! routes, and its variables are the ones `spin.toml` declares, the secret one from a
-//! Secret.
+//! Secret. And the README's `spin build --up` builds what CI builds.
 
 use serde_json::{json, Map, Value};
 use yaml_rust2::{Yaml, YamlLoader};
@@ -169,4 +169,25 @@ fn the_spinapp_sets_exactly_the_variables_spin_toml_declares() {
             assert!(set[name].get("value").is_none(), "{name}");
         }
     }
+}
+
+#[test]
+fn spin_build_runs_what_the_readme_test_command_builds() {
+    // `spin build --up` (the README's first command) runs spin.toml's build command; the
+    // README's test command (CI's) starts with the same one, so CI proves it works.
+    let manifest: toml::Table = SPIN_TOML.parse().unwrap();
+    let build = manifest["component"]["pokefavs"]["build"]["command"]
+        .as_str()
+        .unwrap();
+    let readme = include_str!("../../README.md");
+    let test_command = readme
+        .split("<!-- test-command -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- /test-command -->").next())
+        .expect("the README marks its test command");
+    assert!(
+        test_command.contains(&format!("{build} && cargo test --workspace")),
+        "spin.toml builds with `{build}`; the README's test command should run exactly that first"
+    );
+    assert!(readme.contains("spin build --up"));
 }
