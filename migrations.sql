@@ -9,8 +9,8 @@
 -- file. SQLite has no RAISE outside a trigger; a JSON path that is not one is the error,
 -- and its text is the message. On any other database it reads one row and changes
 -- nothing.
-SELECT json_extract('{}', CASE WHEN user_version > 4
-  THEN 'this database is newer than migrations.sql (schema version above 4): nothing was run'
+SELECT json_extract('{}', CASE WHEN user_version > 5
+  THEN 'this database is newer than migrations.sql (schema version above 5): nothing was run'
   ELSE '$' END)
 FROM pragma_user_version;
 
@@ -1186,4 +1186,106 @@ BEGIN
 END;
 
 PRAGMA user_version = 4;
+COMMIT;
+
+-- Version 5: Idempotency-Key (contract v3). A keyed favorites write stores its answer in
+-- the same statement as its change, so no crash or failure can leave one without the
+-- other, and the write lock is still held for one host call. Each keyed write is one
+-- INSERT into a view below: its trigger makes the change (through the same tables and
+-- triggers as the unkeyed write) and stores the answer the statement hands it.
+BEGIN;
+
+-- The answers of keyed writes, one per user and key. `fingerprint` names the request
+-- (method, path, body as parsed); `status`, `location` and `body` are the answer as sent
+-- (body NULL for 204), `last` and `epoch` the list version its ETag names, as the change
+-- left it. `created_at` is Unix seconds on the database's clock (shared by replicas).
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  user_id     INTEGER NOT NULL,  -- users.id (never reused); deleted with the user
+  key         TEXT    NOT NULL,  -- the client's Idempotency-Key
+  fingerprint TEXT    NOT NULL,
+  status      INTEGER NOT NULL,
+  location    TEXT,
+  last        INTEGER NOT NULL,
+  epoch       INTEGER NOT NULL,
+  body        TEXT,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (user_id, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_age ON idempotency_keys (created_at);
+
+-- An answer counts for 24 hours. Reads go through this view; the rows past it are as good
+-- as absent and are removed by the next keyed write (idempotent_answer_stored).
+CREATE VIEW IF NOT EXISTS live_idempotency_keys AS
+  SELECT * FROM idempotency_keys WHERE created_at > unixepoch() - 86400;
+
+-- Storing an answer: the expired rows of every user go first (so a key past its 24 hours
+-- can be used again, and the table holds about one day of keyed writes), then the row,
+-- with the list's version as the change just left it.
+CREATE VIEW IF NOT EXISTS idempotent_answers
+  (user_id, key, fingerprint, status, location, body) AS
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+
+CREATE TRIGGER IF NOT EXISTS idempotent_answer_stored
+INSTEAD OF INSERT ON idempotent_answers
+BEGIN
+  DELETE FROM idempotency_keys WHERE created_at <= unixepoch() - 86400;
+  INSERT INTO idempotency_keys
+    (user_id, key, fingerprint, status, location, last, epoch, body, created_at)
+  VALUES (new.user_id, new.key, new.fingerprint, new.status, new.location,
+          coalesce((SELECT max(id) FROM favorites WHERE user_id = new.user_id), 0),
+          coalesce((SELECT epoch FROM favorite_lists WHERE user_id = new.user_id), 0),
+          new.body, unixepoch());
+END;
+
+-- A keyed add: the favorite (at `added_at`, which the answer's body shows too), then its
+-- answer.
+CREATE VIEW IF NOT EXISTS keyed_favorite_adds
+  (user_id, pokemon_id, added_at, key, fingerprint, status, location, body) AS
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+
+CREATE TRIGGER IF NOT EXISTS keyed_favorite_added
+INSTEAD OF INSERT ON keyed_favorite_adds
+BEGIN
+  INSERT INTO favorites (user_id, pokemon_id, added_at)
+  VALUES (new.user_id, new.pokemon_id, new.added_at);
+  INSERT INTO idempotent_answers (user_id, key, fingerprint, status, location, body)
+  VALUES (new.user_id, new.key, new.fingerprint, new.status, new.location, new.body);
+END;
+
+-- A keyed remove: the favorite goes (favorite_removed bumps the epoch), then its answer.
+CREATE VIEW IF NOT EXISTS keyed_favorite_removals
+  (user_id, pokemon_id, key, fingerprint, status, location, body) AS
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+
+CREATE TRIGGER IF NOT EXISTS keyed_favorite_removed
+INSTEAD OF INSERT ON keyed_favorite_removals
+BEGIN
+  DELETE FROM favorites WHERE user_id = new.user_id AND pokemon_id = new.pokemon_id;
+  INSERT INTO idempotent_answers (user_id, key, fingerprint, status, location, body)
+  VALUES (new.user_id, new.key, new.fingerprint, new.status, new.location, new.body);
+END;
+
+-- A keyed replace: the list replaced as an unkeyed replace does it (step 4's view and
+-- trigger), then its answer.
+CREATE VIEW IF NOT EXISTS keyed_favorite_list_replacements
+  (user_id, pokemon_ids, kept, key, fingerprint, status, location, body) AS
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+
+CREATE TRIGGER IF NOT EXISTS keyed_favorite_list_replaced
+INSTEAD OF INSERT ON keyed_favorite_list_replacements
+BEGIN
+  INSERT INTO favorite_list_replacements (user_id, pokemon_ids, kept)
+  VALUES (new.user_id, new.pokemon_ids, new.kept);
+  INSERT INTO idempotent_answers (user_id, key, fingerprint, status, location, body)
+  VALUES (new.user_id, new.key, new.fingerprint, new.status, new.location, new.body);
+END;
+
+-- A user deleted takes their keys along, in the same statement (step 4's user_deleted
+-- does the rest).
+CREATE TRIGGER IF NOT EXISTS user_deleted_keys AFTER DELETE ON users
+BEGIN
+  DELETE FROM idempotency_keys WHERE user_id = old.id;
+END;
+
+PRAGMA user_version = 5;
 COMMIT;

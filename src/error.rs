@@ -18,6 +18,8 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 pub enum ApiError {
     /// 400 `malformed_json`: the body is not JSON, or not an object.
     MalformedJson(&'static str),
+    /// 400 `invalid_idempotency_key`: not 1–255 visible ASCII characters, or two fields.
+    InvalidIdempotencyKey,
     /// 401 `unauthorized` with `WWW-Authenticate: Bearer`.
     Unauthorized,
     /// 401 `invalid_credentials`: unknown user or wrong password, indistinguishably.
@@ -43,6 +45,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// 422 `validation_failed`, listing each field.
     Validation(Vec<FieldError>),
+    /// 422 `idempotency_key_reused`: the key already answers another request.
+    IdempotencyKeyReused,
     /// 422 `unknown_pokemon`: ids that are not in the catalog.
     UnknownPokemon(Vec<i64>),
     /// 429 `too_many_attempts`, with `Retry-After` in whole seconds (at least 1).
@@ -67,7 +71,7 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::MalformedJson(_) | ApiError::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden | ApiError::WrongPassword => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -76,9 +80,9 @@ impl ApiError {
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Validation(_) | ApiError::UnknownPokemon(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::Validation(_)
+            | ApiError::UnknownPokemon(_)
+            | ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyAttempts(_) | ApiError::TooManyRegistrations(_) => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -90,6 +94,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::MalformedJson(_) => "malformed_json",
+            ApiError::InvalidIdempotencyKey => "invalid_idempotency_key",
             ApiError::Unauthorized => "unauthorized",
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::Forbidden => "forbidden",
@@ -103,6 +108,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
             ApiError::UnknownPokemon(_) => "unknown_pokemon",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::TooManyAttempts(_) | ApiError::TooManyRegistrations(_) => "too_many_attempts",
             ApiError::DatabaseUnavailable(_) => "database_unavailable",
             ApiError::Internal(_) => "internal",
@@ -120,6 +126,9 @@ impl ApiError {
     fn detail(&self, request_id: &str) -> String {
         match self {
             ApiError::MalformedJson(why) => (*why).to_string(),
+            ApiError::InvalidIdempotencyKey => {
+                "Idempotency-Key must be one field of 1 to 255 visible ASCII characters".into()
+            }
             ApiError::Unauthorized => "A valid bearer token is required".into(),
             ApiError::InvalidCredentials => "Unknown username or wrong password".into(),
             ApiError::Forbidden => "You may only act on your own account".into(),
@@ -132,6 +141,9 @@ impl ApiError {
             ApiError::PayloadTooLarge => "The request body is larger than 64 KiB".into(),
             ApiError::UnsupportedMediaType => "The request body must be application/json".into(),
             ApiError::Validation(_) => "The request breaks one or more rules".into(),
+            ApiError::IdempotencyKeyReused => {
+                "This Idempotency-Key was used for another request; use a new key".into()
+            }
             ApiError::UnknownPokemon(ids) => {
                 let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
                 format!("Not in the Pokémon catalog: {}", ids.join(", "))
@@ -226,6 +238,7 @@ impl From<StoreError> for ApiError {
             StoreError::PreconditionFailed => ApiError::PreconditionFailed(
                 "The favorites list has changed since the version in If-Match: read it again",
             ),
+            StoreError::KeyReused => ApiError::IdempotencyKeyReused,
             StoreError::TooManyFavorites => ApiError::invalid(
                 "pokemon_id",
                 format!("a user may keep at most {MAX_FAVORITES} favorites"),

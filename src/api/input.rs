@@ -5,7 +5,7 @@
 use crate::domain::body::all_valid;
 use crate::domain::credentials::{current_password, new_password};
 use crate::domain::{
-    Body, Cursor, CursorKind, IfMatch, Limit, Password, PokemonId, UserId, Username,
+    Body, Cursor, CursorKind, IdempotencyKey, IfMatch, Limit, Password, PokemonId, UserId, Username,
 };
 use crate::error::{ApiError, Result};
 use crate::http::Request;
@@ -60,4 +60,11 @@ pub fn password_change(request: &Request) -> Result<(Password, Password)> {
 pub fn if_match(request: &Request, owner: UserId) -> IfMatch {
     let values: Vec<&[u8]> = request.header_values("if-match").collect();
     IfMatch::parse(&values, owner)
+}
+
+/// `Idempotency-Key` on a favorites write: `None` without one; a malformed value, or two
+/// fields, is `400 invalid_idempotency_key`.
+pub fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>> {
+    let values: Vec<&[u8]> = request.header_values("idempotency-key").collect();
+    IdempotencyKey::parse(&values).map_err(|_| ApiError::InvalidIdempotencyKey)
 }

@@ -32,7 +32,7 @@
 //! const GONE: Write = change! { "DELETE FROM users WHERE ", schema_is_current!() };
 //! const NAMES: Read = read! { "name FROM pokemon" };
 //! assert!(NAMES.sql().starts_with("SELECT (SELECT user_version"));
-//! assert!(GONE.sql().ends_with("= 4"));
+//! assert!(GONE.sql().ends_with("= 5"));
 //! ```
 
 /// The `PRAGMA user_version` that `migrations.sql` leaves behind, as a literal, for
@@ -41,7 +41,7 @@
 #[doc(hidden)]
 macro_rules! __schema_version {
     () => {
-        4
+        5
     };
 }
 

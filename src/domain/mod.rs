@@ -6,18 +6,21 @@
 //! One file per group: [`ids`] (users, Pokémon), [`credentials`] (username, password, session),
 //! [`paging`] (page size and cursor), [`tags`] (list versions and their entity tags),
 //! [`body`] (a JSON object's fields and the lists in it), [`address`] (the client address
-//! the limits count, and the trusted proxies). Reading a request into these lives in
+//! the limits count, and the trusted proxies), [`idempotency`] (`Idempotency-Key` and the
+//! fingerprint of a keyed request). Reading a request into these lives in
 //! `api::input`.
 
 pub mod address;
 pub mod body;
 pub mod credentials;
+pub mod idempotency;
 pub mod ids;
 pub mod paging;
 pub mod tags;
 
 pub use body::Body;
 pub use credentials::{Password, Session, Username};
+pub use idempotency::IdempotencyKey;
 pub use ids::{PokemonId, UserId, MAX_POKEDEX};
 pub use paging::{Cursor, CursorKind, Limit};
 pub use tags::{IfMatch, ListVersion};

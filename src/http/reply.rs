@@ -30,6 +30,16 @@ impl Reply {
         }
     }
 
+    /// A JSON body already serialized (an answer stored under an `Idempotency-Key`), or
+    /// none.
+    pub fn stored(status: StatusCode, body: Option<String>) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: body.map(|body| ("application/json", body.into_bytes())),
+        }
+    }
+
     /// `204 No Content`.
     pub fn no_content() -> Reply {
         Reply {

@@ -1,6 +1,9 @@
 //! A user's favorites: listed in the order they were added (the `favorites.id`
 //! autoincrement), added one at a time, replaced as a whole, removed one at a time.
 
+use super::idempotency::{
+    key_is_free, key_join, keyed_columns, replay, stored_answer, Answer, Keyed, Stored,
+};
 use super::{
     live_row, malformed, now, session_is_live, session_params, session_version, write_or_explain,
     Explained, Result, StoreError, Tried,
@@ -89,6 +92,20 @@ macro_rules! favorite_checks {
     };
 }
 
+/// In a statement whose `?1` is the user: how many favorites they keep.
+macro_rules! favorite_count {
+    () => {
+        "(SELECT count(*) FROM favorites WHERE user_id = ?1)"
+    };
+}
+
+/// The columns of the read that explains an add: [`favorite_checks!`] and the count.
+macro_rules! add_checks {
+    () => {
+        concat!(favorite_checks!(), ", ", favorite_count!(), " AS count")
+    };
+}
+
 /// `If-Match` as a statement parameter (see [`list_is_at!`]).
 fn expected_param(expected: &IfMatch) -> Value {
     expected.versions_json().map_or(Value::Null, Value::Text)
@@ -162,17 +179,13 @@ pub fn add(
         "INSERT INTO favorites (user_id, pokemon_id, added_at)
          SELECT u.id, p.id, ", now!(), "
          FROM users u JOIN pokemon p ON p.id = ?3
-         WHERE u.id = ?1 AND ", session_version!(), "
-           AND (SELECT count(*) FROM favorites WHERE user_id = ?1) < ?5
+         WHERE u.id = ?1 AND ", session_version!(), " AND ", favorite_count!(), " < ?5
            AND ", schema_is_current!(), " AND ", list_is_at!(4), "
          RETURNING id AS key, pokemon_id, added_at,
                    (SELECT name FROM pokemon WHERE id = pokemon_id) AS name,
                    ", epoch!(), " AS epoch"
     };
-    const WHY_NOT_ADDED: Read = read! {
-        favorite_checks!(), ",
-                (SELECT count(*) FROM favorites WHERE user_id = ?1) AS count"
-    };
+    const WHY_NOT_ADDED: Read = read! { add_checks!() };
     let [user, version] = session_params(session);
     let params = [
         user,
@@ -197,22 +210,89 @@ pub fn add(
     };
     let explain = || {
         let rows = db.read(&WHY_NOT_ADDED, &params[..4])?;
-        let row = live_row(&rows, "the add check gave no row")?;
-        if row.int("known")? == 0 {
-            return Err(StoreError::UnknownPokemon(vec![pokemon.get()]));
-        }
-        if row.int("at_expected")? == 0 {
-            return Err(StoreError::PreconditionFailed);
-        }
-        if row.int("is_favorite")? != 0 {
-            return Err(StoreError::FavoriteExists(pokemon.get()));
-        }
-        if row.int("count")? >= MAX_FAVORITES as i64 {
-            return Err(StoreError::TooManyFavorites);
-        }
-        Ok(Explained::TryAgain)
+        why_not_added(live_row(&rows, "the add check gave no row")?, pokemon)
     };
     write_or_explain(insert, explain)
+}
+
+/// Why an add changed nothing, from a row of [`add_checks!`] whose session is live.
+fn why_not_added<T>(row: Row, pokemon: PokemonId) -> Result<Explained<T>> {
+    if row.int("known")? == 0 {
+        return Err(StoreError::UnknownPokemon(vec![pokemon.get()]));
+    }
+    if row.int("at_expected")? == 0 {
+        return Err(StoreError::PreconditionFailed);
+    }
+    if row.int("is_favorite")? != 0 {
+        return Err(StoreError::FavoriteExists(pokemon.get()));
+    }
+    if row.int("count")? >= MAX_FAVORITES as i64 {
+        return Err(StoreError::TooManyFavorites);
+    }
+    Ok(Explained::TryAgain)
+}
+
+/// [`add`] with an `Idempotency-Key` (see [`super::idempotency`]): the same statement as
+/// an INSERT into `keyed_favorite_adds`, which also stores the answer (`keyed`'s status
+/// and `Location`, the favorite as the body), on the condition that the key holds none.
+/// A key that holds one replays it, whatever the list is now.
+pub fn add_keyed(
+    db: &Db,
+    session: Session,
+    pokemon: PokemonId,
+    expected: &IfMatch,
+    keyed: &Keyed,
+) -> Result<Answer> {
+    // The body is `api::wire::FavoriteBody` as JSON (tests/api/idempotency.rs holds the
+    // two to one shape).
+    const KEYED_ADD: Write = change! {
+        "INSERT INTO keyed_favorite_adds
+           (user_id, pokemon_id, added_at, key, fingerprint, status, location, body)
+         SELECT u.id, p.id, ", now!(), ", ?6, ?7, ?8, ?9,
+                json_object('pokemon_id', p.id, 'name', p.name, 'added_at', ", now!(), ")
+         FROM users u JOIN pokemon p ON p.id = ?3
+         WHERE u.id = ?1 AND ", session_version!(), " AND ", favorite_count!(), " < ?5
+           AND ", schema_is_current!(), " AND ", list_is_at!(4), " AND ", key_is_free!(6), "
+         ", stored_answer!(6)
+    };
+    const WHY_NOT_ADDED: Read = read! { add_checks!(), ", ", keyed_columns!(7), key_join!(6) };
+    let [user, version] = session_params(session);
+    let [key, print, status, location] = keyed.params();
+    let params = [
+        user,
+        version,
+        Value::Integer(pokemon.get()),
+        expected_param(expected),
+        Value::Integer(MAX_FAVORITES as i64),
+        key,
+        print,
+        status,
+        location,
+    ];
+    let insert = || {
+        let rows = db
+            .execute(&KEYED_ADD, &params)
+            .on_unique(|| StoreError::FavoriteExists(pokemon.get()))?;
+        decided(&rows)
+    };
+    let explain = || {
+        let rows = db.read(&WHY_NOT_ADDED, &params[..7])?;
+        let row = live_row(&rows, "the keyed add check gave no row")?;
+        match replay(&row)? {
+            Some(replayed) => Ok(Explained::Answer(Answer::Replayed(replayed))),
+            None => why_not_added(row, pokemon),
+        }
+    };
+    write_or_explain(insert, explain)
+}
+
+/// What a keyed write's `RETURNING` says: the answer it stored, or nothing (a condition
+/// failed).
+fn decided(rows: &crate::db::Rows) -> Result<Tried<Answer>> {
+    Ok(match rows.first() {
+        Some(row) => Tried::Done(Answer::Decided(Stored::from_row(&row)?)),
+        None => Tried::Unchanged,
+    })
 }
 
 /// Replaces the whole list with `ids`, in that order, if the list is at a version
@@ -231,12 +311,6 @@ pub fn replace(
     ids: &[PokemonId],
     expected: &IfMatch,
 ) -> Result<(ListVersion, Vec<Favorite>)> {
-    // The session, and each id given with its catalog name (NULL: unknown), in order.
-    const CHECK_IDS: Read = read! {
-        session_is_live!(), " AS live, j.value AS id, p.name AS name
-         FROM (SELECT 1) LEFT JOIN json_each(?3) j LEFT JOIN pokemon p ON p.id = j.value
-         ORDER BY j.key"
-    };
     // One statement (schema step 4's view and trigger): the old list out, the new one in,
     // the epoch bumped, all under the write lock it takes, and only if the session is
     // still live and the list at an expected version. The `added_at` of the favorites
@@ -258,33 +332,8 @@ pub fn replace(
         session_is_live!(), " AS live, ", list_is_at!(3), " AS at_expected"
     };
     let [user, version] = session_params(session);
-    let id_list = Value::Text(
-        serde_json::to_string(&ids.iter().map(|id| id.get()).collect::<Vec<_>>())
-            .map_err(|err| malformed(&err.to_string()))?,
-    );
-    let params = [user, version, expected_param(expected), id_list];
-    let rows = db.read(
-        &CHECK_IDS,
-        &[params[0].clone(), params[1].clone(), params[3].clone()],
-    )?;
-    let mut names = BTreeMap::new();
-    let mut unknown = Vec::new();
-    for row in rows.iter() {
-        if row.int("live")? == 0 {
-            return Err(StoreError::UserGone);
-        }
-        if let Some(id) = row.opt_int("id")? {
-            match row.opt_text("name")? {
-                Some(name) => {
-                    names.insert(id, name.to_string());
-                }
-                None => unknown.push(id),
-            }
-        }
-    }
-    if !unknown.is_empty() {
-        return Err(StoreError::UnknownPokemon(unknown));
-    }
+    let params = [user, version, expected_param(expected), id_list(ids)?];
+    let names = catalog_names(db, &params[..2], &params[3])?;
     let write = || {
         let rows = db.execute(&REPLACE, &params)?;
         let Some(row) = rows.first() else {
@@ -313,13 +362,120 @@ pub fn replace(
     };
     let explain = || {
         let rows = db.read(&WHY_NOT_REPLACED, &params[..3])?;
-        let row = live_row(&rows, "the replace check gave no row")?;
-        // At an expected version after all: the file was behind (the read migrated it),
-        // or the list moved to it since; try again.
-        if row.int("at_expected")? == 0 {
-            return Err(StoreError::PreconditionFailed);
+        why_not_replaced(live_row(&rows, "the replace check gave no row")?)
+    };
+    write_or_explain(write, explain)
+}
+
+/// The ids of a replace as a JSON array, for `json_each`.
+fn id_list(ids: &[PokemonId]) -> Result<Value> {
+    serde_json::to_string(&ids.iter().map(|id| id.get()).collect::<Vec<_>>())
+        .map(Value::Text)
+        .map_err(|err| malformed(&err.to_string()))
+}
+
+/// The checks of a replace that need no lock, in one read: the session (`session`: `?1`,
+/// `?2`) is live, and the catalog has every id of `id_list` (it never changes). Their
+/// names, by id; [`StoreError::UnknownPokemon`] names the ids it lacks.
+fn catalog_names(db: &Db, session: &[Value], id_list: &Value) -> Result<BTreeMap<i64, String>> {
+    // The session, and each id given with its catalog name (NULL: unknown), in order.
+    const CHECK_IDS: Read = read! {
+        session_is_live!(), " AS live, j.value AS id, p.name AS name
+         FROM (SELECT 1) LEFT JOIN json_each(?3) j LEFT JOIN pokemon p ON p.id = j.value
+         ORDER BY j.key"
+    };
+    let rows = db.read(
+        &CHECK_IDS,
+        &[session[0].clone(), session[1].clone(), id_list.clone()],
+    )?;
+    let mut names = BTreeMap::new();
+    let mut unknown = Vec::new();
+    for row in rows.iter() {
+        if row.int("live")? == 0 {
+            return Err(StoreError::UserGone);
         }
-        Ok(Explained::TryAgain)
+        if let Some(id) = row.opt_int("id")? {
+            match row.opt_text("name")? {
+                Some(name) => {
+                    names.insert(id, name.to_string());
+                }
+                None => unknown.push(id),
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(StoreError::UnknownPokemon(unknown));
+    }
+    Ok(names)
+}
+
+/// Why a replace changed nothing, from a row whose session is live.
+fn why_not_replaced<T>(row: Row) -> Result<Explained<T>> {
+    // At an expected version after all: the file was behind (the read migrated it), or
+    // the list moved to it since; try again.
+    if row.int("at_expected")? == 0 {
+        return Err(StoreError::PreconditionFailed);
+    }
+    Ok(Explained::TryAgain)
+}
+
+/// [`replace`] with an `Idempotency-Key` (see [`super::idempotency`]): the same checks,
+/// then one INSERT into `keyed_favorite_list_replacements`, which replaces the list as
+/// [`replace`] does and stores the answer (the new list as the page body), on the
+/// condition that the key holds none. A key that holds one replays it.
+pub fn replace_keyed(
+    db: &Db,
+    session: Session,
+    ids: &[PokemonId],
+    expected: &IfMatch,
+    keyed: &Keyed,
+) -> Result<Answer> {
+    // `kept` as in REPLACE; the body is `api::wire::PageBody` of `FavoriteBody`s as JSON,
+    // its `added_at`s chosen as the trigger chooses them (kept, or now). The items are
+    // made in a subquery (to keep the list's order), which drops their JSON subtype:
+    // `json()` gives it back, so they nest as objects rather than strings.
+    const KEYED_REPLACE: Write = change! {
+        "INSERT INTO keyed_favorite_list_replacements
+           (user_id, pokemon_ids, kept, key, fingerprint, status, location, body)
+         SELECT ?1, ?4, k.kept, ?5, ?6, ?7, ?8,
+                json_object('items', json((SELECT json_group_array(json(item))
+                  FROM (SELECT json_object('pokemon_id', p.id, 'name', p.name, 'added_at',
+                          coalesce(json_extract(k.kept, '$.\"' || p.id || '\"'), ", now!(), "))
+                          AS item
+                        FROM json_each(?4) j JOIN pokemon p ON p.id = j.value
+                        ORDER BY j.key))),
+                  'next_cursor', NULL)
+         FROM (SELECT json_group_object(pokemon_id, added_at) AS kept
+               FROM favorites WHERE user_id = ?1) k
+         WHERE ", session_is_live!(), " AND ", schema_is_current!(), "
+           AND ", list_is_at!(3), " AND ", key_is_free!(5), "
+         ", stored_answer!(5)
+    };
+    const WHY_NOT_REPLACED: Read = read! {
+        session_is_live!(), " AS live, ", list_is_at!(3), " AS at_expected, ",
+        keyed_columns!(6), key_join!(5)
+    };
+    let [user, version] = session_params(session);
+    let [key, print, status, location] = keyed.params();
+    let params = [
+        user,
+        version,
+        expected_param(expected),
+        id_list(ids)?,
+        key,
+        print,
+        status,
+        location,
+    ];
+    catalog_names(db, &params[..2], &params[3])?;
+    let write = || decided(&db.execute(&KEYED_REPLACE, &params)?);
+    let explain = || {
+        let rows = db.read(&WHY_NOT_REPLACED, &params[..6])?;
+        let row = live_row(&rows, "the keyed replace check gave no row")?;
+        match replay(&row)? {
+            Some(replayed) => Ok(Explained::Answer(Answer::Replayed(replayed))),
+            None => why_not_replaced(row),
+        }
     };
     write_or_explain(write, explain)
 }
@@ -375,19 +531,78 @@ pub fn remove(
     };
     let explain = || {
         let rows = db.read(&WHY_NOT_REMOVED, &params)?;
-        let row = live_row(&rows, "the remove check gave no row")?;
-        // A Pokémon outside the catalog names no favorite whatever the list holds: 404
-        // before If-Match (RFC 9110 §13.2.1), as an unknown id is 422 before it on add.
-        if row.int("known")? == 0 {
-            return Ok(Explained::Answer(Removed::NotAFavorite));
+        why_not_removed(live_row(&rows, "the remove check gave no row")?)
+    };
+    write_or_explain(delete, explain)
+}
+
+/// Why a remove changed nothing, from a row of [`favorite_checks!`] whose session is
+/// live.
+fn why_not_removed(row: Row) -> Result<Explained<Removed>> {
+    // A Pokémon outside the catalog names no favorite whatever the list holds: 404
+    // before If-Match (RFC 9110 §13.2.1), as an unknown id is 422 before it on add.
+    if row.int("known")? == 0 {
+        return Ok(Explained::Answer(Removed::NotAFavorite));
+    }
+    if row.int("at_expected")? == 0 {
+        return Err(StoreError::PreconditionFailed);
+    }
+    // Still there: it was added again since, or the file was behind; try again.
+    Ok(match row.int("is_favorite")? {
+        0 => Explained::Answer(Removed::NotAFavorite),
+        _ => Explained::TryAgain,
+    })
+}
+
+/// [`remove`] with an `Idempotency-Key` (see [`super::idempotency`]): one INSERT into
+/// `keyed_favorite_removals`, whose trigger removes the favorite and stores the answer,
+/// on the same conditions as [`remove`]'s and that the key holds none. A key that holds
+/// one replays it. `None`: it was not a favorite.
+pub fn remove_keyed(
+    db: &Db,
+    session: Session,
+    pokemon: PokemonId,
+    expected: &IfMatch,
+    keyed: &Keyed,
+) -> Result<Option<Answer>> {
+    const KEYED_REMOVE: Write = change! {
+        "INSERT INTO keyed_favorite_removals
+           (user_id, pokemon_id, key, fingerprint, status, location, body)
+         SELECT ?1, ?3, ?5, ?6, ?7, ?8, NULL
+         WHERE EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3)
+           AND ", session_version!(), " AND ", schema_is_current!(), "
+           AND ", list_is_at!(4), " AND ", key_is_free!(5), "
+         ", stored_answer!(5)
+    };
+    const WHY_NOT_REMOVED: Read =
+        read! { favorite_checks!(), ", ", keyed_columns!(6), key_join!(5) };
+    let [user, version] = session_params(session);
+    let [key, print, status, location] = keyed.params();
+    let params = [
+        user,
+        version,
+        Value::Integer(pokemon.get()),
+        expected_param(expected),
+        key,
+        print,
+        status,
+        location,
+    ];
+    let delete = || {
+        Ok(match decided(&db.execute(&KEYED_REMOVE, &params)?)? {
+            Tried::Done(answer) => Tried::Done(Some(answer)),
+            Tried::Unchanged => Tried::Unchanged,
+        })
+    };
+    let explain = || {
+        let rows = db.read(&WHY_NOT_REMOVED, &params[..6])?;
+        let row = live_row(&rows, "the keyed remove check gave no row")?;
+        if let Some(replayed) = replay(&row)? {
+            return Ok(Explained::Answer(Some(Answer::Replayed(replayed))));
         }
-        if row.int("at_expected")? == 0 {
-            return Err(StoreError::PreconditionFailed);
-        }
-        // Still there: it was added again since, or the file was behind; try again.
-        Ok(match row.int("is_favorite")? {
-            0 => Explained::Answer(Removed::NotAFavorite),
-            _ => Explained::TryAgain,
+        Ok(match why_not_removed(row)? {
+            Explained::Answer(_) => Explained::Answer(None),
+            Explained::TryAgain => Explained::TryAgain,
         })
     };
     write_or_explain(delete, explain)

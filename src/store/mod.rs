@@ -8,6 +8,7 @@
 //! finds that transaction's beginning and end in one place.
 
 pub mod favorites;
+pub mod idempotency;
 pub mod logins;
 pub mod pokemon;
 pub mod users;
@@ -33,6 +34,8 @@ pub enum StoreError {
     TooManyFavorites,
     /// The favorites list is not at a version that `If-Match` accepts.
     PreconditionFailed,
+    /// An `Idempotency-Key` already answers another request of the user's.
+    KeyReused,
     /// A write found the data changed under it on every attempt.
     Contended(usize),
     /// The database failed.
