@@ -12,6 +12,7 @@ use std::time::Duration;
 store_tests!(
     a_committed_write_is_in_the_file,
     a_failure_inside_a_trigger_undoes_the_whole_statement,
+    a_keyed_write_whose_answer_cannot_be_stored_changes_nothing,
     a_failing_statement_rolls_the_whole_transaction_back,
     a_failing_commit_rolls_back_and_says_so,
     a_trap_in_the_middle_of_a_transaction_leaves_no_partial_write,
@@ -111,6 +112,76 @@ fn a_failure_inside_a_trigger_undoes_the_whole_statement(app: TestApp) {
     }
     assert_eq!(app.favorite_ids_in_db(ash.id), [7]);
     assert_eq!(app.favorite_ids_in_db(misty.id), Vec::<i64>::new());
+}
+
+/// A keyed write sent with `Idempotency-Key: key`.
+fn keyed(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&serde_json::Value>,
+) -> HostResponse {
+    app.send_with(
+        method,
+        path,
+        Some(token),
+        body,
+        &[("idempotency-key", "key-1")],
+    )
+}
+
+fn a_keyed_write_whose_answer_cannot_be_stored_changes_nothing(app: TestApp) {
+    let ash = app.user("ash");
+    assert_eq!(app.replace_favorites(&ash, &[1, 2, 3]).status, 200);
+    let list = format!("/api/users/{}/favorites", ash.id);
+    let one = format!("{list}/2");
+    let add = serde_json::json!({ "pokemon_id": 25 });
+    let replace = serde_json::json!({ "pokemon_ids": [7, 8] });
+    // The answer is stored last, by the keyed view's trigger (through
+    // idempotent_answers): its failure must undo the change made before it.
+    let cases: [Call; 3] = [
+        Box::new(|| keyed(&app, "POST", &list, &ash.token, Some(&add))),
+        Box::new(|| keyed(&app, "DELETE", &one, &ash.token, None)),
+        Box::new(|| keyed(&app, "PUT", &list, &ash.token, Some(&replace))),
+    ];
+    for call in cases {
+        let before = app.dump();
+        fail_writes_to(&app, "idempotency_keys", "INSERT");
+        assert_problem(&call(), 500, "internal");
+        stop_failing(&app);
+        assert_eq!(app.dump(), before, "neither the change nor the key is left");
+        // The key was not spent: the same request is decided now, then replayed.
+        let decided = call();
+        assert!(decided.status < 300, "{}", decided.status);
+        assert_eq!(decided.header("idempotent-replayed"), None);
+        let replayed = call();
+        assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+        assert_eq!(replayed.body, decided.body);
+        // Another key for the next case (the key is per request).
+        let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+        conn.execute("DELETE FROM idempotency_keys", []).unwrap();
+    }
+    assert_eq!(app.favorite_ids_in_db(ash.id), [7, 8]);
+    // A user's deletion takes their keys in the same statement: a failure there keeps
+    // the user, the favorites and the keys.
+    assert_eq!(
+        keyed(&app, "POST", &list, &ash.token, Some(&add)).status,
+        201
+    );
+    let before = app.dump();
+    fail_writes_to(&app, "idempotency_keys", "DELETE");
+    assert_problem(&app.delete_user(&ash), 500, "internal");
+    stop_failing(&app);
+    assert_eq!(app.dump(), before, "nothing of the deletion is left");
+    assert_eq!(app.delete_user(&ash).status, 204);
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    let keys: i64 = conn
+        .query_row("SELECT count(*) FROM idempotency_keys", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(keys, 0, "the user's keys went with them");
 }
 
 fn a_failing_statement_rolls_the_whole_transaction_back(app: TestApp) {
