@@ -10,10 +10,15 @@ const README: &str = include_str!("../../../README.md");
 
 /// The shell block under the walkthrough's heading.
 fn walkthrough() -> &'static str {
+    block_under("### A walkthrough with curl")
+}
+
+/// The first shell block under `heading`.
+fn block_under(heading: &str) -> &'static str {
     let section = README
-        .split("### A walkthrough with curl")
+        .split(heading)
         .nth(1)
-        .expect("the README has a walkthrough");
+        .unwrap_or_else(|| panic!("the README has {heading:?}"));
     let block = section
         .split("```sh\n")
         .nth(1)
@@ -64,13 +69,13 @@ fn serve() -> Server {
     }
 }
 
-#[test]
-fn the_readme_walkthrough_runs_as_written() {
-    let script = walkthrough();
+/// Runs a README block as written under `bash -euo pipefail` against a fresh `serve`,
+/// and returns what it printed.
+fn run_as_written(script: &str) -> String {
     let default = "API=http://127.0.0.1:3000";
     assert!(
         script.starts_with(default),
-        "the walkthrough begins by naming the service"
+        "the block begins by naming the service"
     );
     let server = serve();
     // The one change: the service's address (the README's is `spin up`'s).
@@ -79,19 +84,29 @@ fn the_readme_walkthrough_runs_as_written() {
         .args(["-euo", "pipefail", "-c", &script])
         .output()
         .expect("bash runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "the walkthrough failed: {}\n{stdout}\n{}",
+        "the block failed: {}\n{stdout}\n{}",
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    // The `curl -si` steps show their status lines, in the order the comments say (a
-    // body before one ends without a newline, so a status line may start mid-line).
-    let statuses: Vec<&str> = stdout
+    stdout
+}
+
+/// The status codes of the `curl -si` steps, in order (a body before one ends without a
+/// newline, so a status line may start mid-line).
+fn statuses(stdout: &str) -> Vec<&str> {
+    stdout
         .match_indices("HTTP/1.1 ")
         .filter_map(|(at, _)| stdout.get(at + 9..at + 12))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_readme_walkthrough_runs_as_written() {
+    let stdout = run_as_written(walkthrough());
+    let statuses = statuses(&stdout);
     assert_eq!(
         statuses,
         ["201", "204", "401", "204", "204"],
@@ -105,4 +120,36 @@ fn the_readme_walkthrough_runs_as_written() {
     ] {
         assert!(stdout.contains(shown), "{shown} missing from:\n{stdout}");
     }
+}
+
+#[test]
+fn the_readme_retry_example_runs_as_written() {
+    let stdout = run_as_written(block_under("### Retrying a write: `Idempotency-Key`"));
+    assert_eq!(
+        statuses(&stdout),
+        ["201", "201", "422"],
+        "the add, its retry, the key reused:\n{stdout}"
+    );
+    // The retry is the first answer again, marked as a replay.
+    let answers: Vec<&str> = stdout.split("HTTP/1.1 ").skip(1).collect();
+    let lines = |answer: &str| -> Vec<String> {
+        answer
+            .lines()
+            .map(|line| line.trim().to_ascii_lowercase())
+            .filter(|line| !line.starts_with("date:") && !line.starts_with("x-request-id:"))
+            .collect()
+    };
+    let (first, retry) = (lines(answers[0]), lines(answers[1]));
+    assert!(!first.contains(&"idempotent-replayed: true".to_string()));
+    let mut replayed = retry.clone();
+    replayed.retain(|line| line != "idempotent-replayed: true");
+    assert_eq!(replayed.len() + 1, retry.len(), "{stdout}");
+    assert_eq!(
+        replayed, first,
+        "the same status, headers and body:\n{stdout}"
+    );
+    assert!(
+        stdout.contains(r#""code":"idempotency_key_reused""#),
+        "{stdout}"
+    );
 }
