@@ -20,6 +20,7 @@ mod favorites;
 mod fuzz;
 mod health;
 mod hostile;
+mod idempotency;
 mod migrations;
 mod openapi;
 mod openapi_document;
