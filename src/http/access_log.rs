@@ -10,6 +10,8 @@ pub(super) struct Outcome {
     pub(super) route: Option<&'static str>,
     pub(super) status: StatusCode,
     pub(super) error: Option<String>,
+    /// The answer was one stored under an `Idempotency-Key`, sent again.
+    pub(super) replayed: bool,
 }
 
 /// One JSON line per request on stderr, which Spin keeps in the component's log.
@@ -34,6 +36,8 @@ pub(super) fn log_request(
         duration_ms: f64,
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<&'a str>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        replayed: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         trace_id: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,6 +58,7 @@ pub(super) fn log_request(
         status: outcome.status.as_u16(),
         duration_ms: (duration_ms * 1000.0).round() / 1000.0,
         error: outcome.error.as_deref(),
+        replayed: outcome.replayed,
         trace_id: trace.map(|(trace_id, _)| trace_id),
         span_id: trace.map(|(_, span_id)| span_id),
     };

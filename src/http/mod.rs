@@ -59,6 +59,10 @@ pub async fn serve(
 }
 
 fn render(reply: Reply, request_id: &str) -> (Rendered, Outcome) {
+    let replayed = reply
+        .headers
+        .iter()
+        .any(|(name, _)| *name == "idempotent-replayed");
     let mut headers = vec![field("x-request-id", request_id.to_string())];
     headers.extend(reply.headers.into_iter().map(|(n, v)| field(n, v)));
     let body = match reply.body {
@@ -72,6 +76,7 @@ fn render(reply: Reply, request_id: &str) -> (Rendered, Outcome) {
         route: None,
         status: reply.status,
         error: None,
+        replayed,
     };
     let rendered = Rendered {
         status: reply.status,
@@ -91,6 +96,7 @@ fn render_error(err: &ApiError, request_id: &str) -> (Rendered, Outcome) {
         route: None,
         status: err.status(),
         error: err.log_detail().map(str::to_string),
+        replayed: false,
     };
     let rendered = Rendered {
         status: err.status(),

@@ -11,6 +11,7 @@ store_tests!(
     a_body_that_is_not_json_is_415_or_400,
     every_request_writes_one_structured_log_line,
     a_valid_traceparent_puts_its_ids_in_the_log_line,
+    a_replayed_answer_says_so_in_the_log_line,
     a_500_body_carries_only_an_id_that_its_log_line_also_has,
     logs_never_carry_passwords_hashes_or_tokens
 );
@@ -159,6 +160,20 @@ fn a_valid_traceparent_puts_its_ids_in_the_log_line(app: TestApp) {
         assert_eq!(line.get("trace_id"), None, "{headers:?}");
         assert_eq!(line.get("span_id"), None, "{headers:?}");
     }
+}
+
+fn a_replayed_answer_says_so_in_the_log_line(app: TestApp) {
+    let ash = app.user("ash");
+    let path = format!("/api/users/{}/favorites/25", ash.id);
+    assert_eq!(app.add_favorite(&ash, 25).status, 201);
+    let line_of = || -> serde_json::Value {
+        let headers = [("idempotency-key", "k")];
+        let response = app.send_with("DELETE", &path, Some(&ash.token), None, &headers);
+        assert_eq!(response.status, 204);
+        serde_json::from_str(response.stderr.trim()).expect("one JSON line")
+    };
+    assert_eq!(line_of().get("replayed"), None, "the request that decided");
+    assert_eq!(line_of()["replayed"], true);
 }
 
 fn a_500_body_carries_only_an_id_that_its_log_line_also_has(app: TestApp) {
