@@ -7,8 +7,9 @@
 //! stored under the key. Its trigger makes the change and stores the answer the
 //! statement hands it (status, `Location`, body) with the list's new version, so the
 //! change and its answer commit together or not at all, under the write lock of one host
-//! call. The statement's `RETURNING` is that stored answer, read by [`Stored::from_row`]
-//! as a replay reads it, so the first answer and every replay are the same bytes.
+//! call. The statement's `RETURNING` is the answer as stored, read by
+//! [`Stored::from_row`] as a replay reads it, so the first answer and every replay are the
+//! same bytes.
 //!
 //! When the key holds a live answer, the keyed write changes nothing, and the read that
 //! explains it (outside the lock) finds the answer first: the same request replays it
@@ -93,8 +94,9 @@ macro_rules! key_is_free {
     };
 }
 
-/// The `RETURNING` of a keyed write: the answer its trigger stored under key `?$key`
-/// (the same columns a replay reads).
+/// The `RETURNING` of a keyed write: the answer as its trigger stored it under key
+/// `?$key` (the status, `Location` and body the statement handed it, the version the
+/// trigger read after the change), in the columns a replay reads.
 macro_rules! stored_answer {
     ($key:literal) => {
         concat!(
