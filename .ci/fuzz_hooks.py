@@ -1,5 +1,6 @@
 """schemathesis hooks for .ci/fuzz: what the request schemas cannot say."""
 
+import itertools
 import os
 import re
 import urllib.error
@@ -27,18 +28,42 @@ CONDITIONAL_WRITES = {
     ("DELETE", "/api/users/{id}/favorites/{pokemon_id}"),
 }
 TAG_LIST = re.compile(r'^[ \t]*(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*[ \t]*$')
+IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,255}$")
+FRESH = itertools.count(1)
 
 
 @schemathesis.hook
 def before_call(context, case, **kwargs):
+    """What the request schemas cannot say about the favorites writes, fixed just before
+    the call: a key the run already used, and a tag the list is not at."""
+    if (case.method.upper(), case.operation.path) not in CONDITIONAL_WRITES:
+        return
+    fresh_idempotency_key(case)
+    current_tag(case, kwargs)
+
+
+def fresh_idempotency_key(case):
+    """A generated Idempotency-Key repeats (the parameter's example, short random ones),
+    and a key that already answered another request is 422 idempotency_key_reused by
+    design, which the fuzzer would take for a valid request refused (and a replay skips
+    If-Match, which it would take for an invalid one accepted). A well-formed key is made
+    the run's own, just before the call; replays and reuse are tested in
+    tests/api/idempotency/. A malformed key is left alone (a 400 for the component)."""
+    headers = case.headers or {}
+    name = next((n for n in headers if n.lower() == "idempotency-key"), None)
+    if name is None or not IDEMPOTENCY_KEY.match(str(headers[name])):
+        return
+    headers[name] = f"{str(headers[name])[:200]}.{next(FRESH)}"
+    case.headers = headers
+
+
+def current_tag(case, kwargs):
     """A generated entity tag is never the list's current one, so every conditional write
     would be a 412 and none would reach the code past the check (the operations would
     only ever be refused: schemathesis' validation_mismatch). A well-formed tag list is
     replaced, just before the call, by the list's tag as a GET reads it now. The 412
     itself is tested in tests/api/versions.rs. A value that breaks the schema is left
     alone: replacing it would make a negative case valid."""
-    if (case.method.upper(), case.operation.path) not in CONDITIONAL_WRITES:
-        return
     headers = case.headers or {}
     name = next((n for n in headers if n.lower() == "if-match"), None)
     if name is None:
