@@ -21,15 +21,22 @@
 //! that single operation applied. Anything else — an acknowledged write missing, an
 //! unacknowledged or refused one present, a write applied twice — fails the test.
 //!
+//! About half of the favorites writes carry an `Idempotency-Key`. After each kill the
+//! component is started on the copy of the files, and every keyed write answered 2xx so
+//! far, retried with its key, must get `Idempotent-Replayed: true` and the answer it got;
+//! the keys stored must be exactly those of the acknowledged keyed writes and of the
+//! in-flight one whose change committed (`crash/keyed.rs`).
+//!
 //! This runs three times on the same file, so runs two and three start on the hot WAL
 //! of a killed process (recovery by the component itself) and continue the same model.
 //!
 //! Here: the parent and the child's test entry. The log's lines and their replay are in
 //! `crash/log.rs`, the files read after a kill in `crash/files.rs`, the child's
-//! writers in `crash/child.rs`.
+//! writers in `crash/child.rs`, the keyed writes' checks in `crash/keyed.rs`.
 
 mod child;
 mod files;
+mod keyed;
 mod log;
 
 use crate::helpers::TestApp;
@@ -83,7 +90,7 @@ fn count_acks(text: &str) -> usize {
         .filter(|line| line.ends_with('\n'))
         .filter(|line| {
             let words: Vec<&str> = line.trim_end().split(' ').collect();
-            matches!(words.as_slice(), ["A", _, status] if status.starts_with('2'))
+            matches!(words.as_slice(), ["A", _, status, ..] if status.starts_with('2'))
         })
         .count()
 }
@@ -111,6 +118,8 @@ fn killed_writers_lose_no_acknowledged_write() {
     // The state every check starts from: users and their lists, as recovered.
     let mut model: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     let mut total_acknowledged = 0;
+    let mut keyed_state = keyed::KeyedState::default();
+    let mut total_keyed_retries = 0;
 
     for run in 1..=RUNS {
         let log_start = std::fs::metadata(&log).expect("log").len() as usize;
@@ -223,6 +232,9 @@ fn killed_writers_lose_no_acknowledged_write() {
             found_users, expected_users,
             "run {run}: the users in the database are the acknowledged ones"
         );
+        let keyed =
+            keyed::check_after_kill(run, &copy, &model, &found, &replayed, &mut keyed_state);
+        total_keyed_retries += keyed.retried;
         // What the next run starts from: the state found, now known to be right.
         model = found;
         total_acknowledged += replayed.acknowledged_ops;
@@ -236,12 +248,17 @@ fn killed_writers_lose_no_acknowledged_write() {
             "crash run {run}: killed {:.0} ms after spawn ({loop_ms} ms of writing, \
              {extra:?} after the {ACKS_BEFORE_KILL}th ack); {} writes acknowledged \
              ({rate:.0}/s), {} refused, {} in flight of which {committed_in_flight} committed; \
-             {} users; integrity ok; every list exact, lost 0",
+             {} users; integrity ok; every list exact, lost 0; keyed: {} in flight of which \
+             {} stored with their change, {} retried after the restart, each replayed or \
+             decided as its key says",
             killed_after.as_secs_f64() * 1000.0,
             replayed.acknowledged_ops,
             replayed.answered_not_2xx,
             replayed.in_flight.len(),
             model.len(),
+            keyed.in_flight,
+            keyed.committed,
+            keyed.retried,
         );
         let _ = std::fs::remove_file(&copy);
         let _ = std::fs::remove_file(with_suffix(&copy, "-wal"));
@@ -254,7 +271,8 @@ fn killed_writers_lose_no_acknowledged_write() {
         "the original file after the last kill"
     );
     eprintln!(
-        "crash: {RUNS} SIGKILLs, {total_acknowledged} acknowledged writes, 0 lost, in {:.1} s",
+        "crash: {RUNS} SIGKILLs, {total_acknowledged} acknowledged writes, 0 lost, \
+         {total_keyed_retries} keyed retries after restarts, in {:.1} s",
         started.elapsed().as_secs_f64()
     );
 }
@@ -314,6 +332,7 @@ fn child_writer() {
             password,
             token,
         };
+        log.token(&user);
         let listed = app.get(
             &format!("/api/users/{}/favorites?limit=200", user.id),
             Some(&user.token),

@@ -10,10 +10,14 @@
 //! times lose nothing they were told was written and leave nothing half-written.
 //!
 //! The routes swept are in `faults/routes.rs` (with those left out and why: a test here
-//! fails when a route of `pokefavs::ROUTES` is in neither), one injected fault and its
-//! checks in `faults/inject.rs`, the libSQL tests in `faults/libsql.rs`.
+//! fails when a route of `pokefavs::ROUTES` is in neither), the favorites writes with an
+//! `Idempotency-Key` (decided and replayed; a failed one leaves neither the change nor
+//! the key, and its retry with the key is decided afresh) in `faults/keyed.rs`, one
+//! injected fault and its checks in `faults/inject.rs`, the libSQL tests in
+//! `faults/libsql.rs`.
 
 mod inject;
+mod keyed;
 mod libsql;
 mod routes;
 

@@ -7,6 +7,7 @@
 use crate::helpers::{dump, store_tests, TestApp, TestUser};
 use crate::host::{temp_db, HostConfig, HostResponse, StoreMode};
 use pokefavs::db::SCHEMA_VERSION;
+use serde_json::json;
 use std::path::Path;
 
 fn migrations_sql() -> String {
@@ -191,6 +192,27 @@ fn set_user_version(app: &TestApp, version: i64) {
         .expect("set user_version");
 }
 
+/// A favorites write of `user` with `Idempotency-Key: key`: `method` on their list (or on
+/// favorite `pokemon` of it), with `body` as JSON if any.
+fn keyed(
+    app: &TestApp,
+    user: &TestUser,
+    method: &str,
+    pokemon: Option<i64>,
+    body: Option<serde_json::Value>,
+    key: &str,
+) -> HostResponse {
+    let list = format!("/api/users/{}/favorites", user.id);
+    let path = pokemon.map_or(list.clone(), |id| format!("{list}/{id}"));
+    app.send_with(
+        method,
+        &path,
+        Some(&user.token),
+        body.as_ref(),
+        &[("idempotency-key", key)],
+    )
+}
+
 fn migrated(response: &HostResponse) -> bool {
     response
         .stats
@@ -276,6 +298,73 @@ fn every_route_migrates_a_file_whose_version_is_behind_and_answers_as_usual(app:
             Box::new(|| app.remove_favorite(&ash, 150)),
             404,
         ),
+        // Keyed: decided, then replayed, each on a file whose version is behind.
+        (
+            "keyed add",
+            Box::new(|| {
+                keyed(
+                    &app,
+                    &ash,
+                    "POST",
+                    None,
+                    Some(json!({"pokemon_id": 150})),
+                    "k-add",
+                )
+            }),
+            201,
+        ),
+        (
+            "keyed add replayed",
+            Box::new(|| {
+                keyed(
+                    &app,
+                    &ash,
+                    "POST",
+                    None,
+                    Some(json!({"pokemon_id": 150})),
+                    "k-add",
+                )
+            }),
+            201,
+        ),
+        (
+            "keyed remove",
+            Box::new(|| keyed(&app, &ash, "DELETE", Some(150), None, "k-remove")),
+            204,
+        ),
+        (
+            "keyed remove replayed",
+            Box::new(|| keyed(&app, &ash, "DELETE", Some(150), None, "k-remove")),
+            204,
+        ),
+        (
+            "keyed replace",
+            Box::new(|| {
+                keyed(
+                    &app,
+                    &ash,
+                    "PUT",
+                    None,
+                    Some(json!({"pokemon_ids": [7, 1]})),
+                    "k-replace",
+                )
+            }),
+            200,
+        ),
+        (
+            "keyed replace replayed",
+            Box::new(|| {
+                keyed(
+                    &app,
+                    &ash,
+                    "PUT",
+                    None,
+                    Some(json!({"pokemon_ids": [7, 1]})),
+                    "k-replace",
+                )
+            }),
+            200,
+        ),
         (
             "search",
             Box::new(|| app.get("/api/pokemon?q=char", None)),
@@ -308,6 +397,11 @@ fn every_route_migrates_a_file_whose_version_is_behind_and_answers_as_usual(app:
         set_user_version(&app, 0);
         let response = call();
         assert_eq!(response.status, status, "{name}: {}", response.text());
+        assert_eq!(
+            response.header("idempotent-replayed") == Some("true"),
+            name.ends_with("replayed"),
+            "{name}"
+        );
         assert!(
             migrated(&response),
             "{name} did not migrate: {:?}",
@@ -317,6 +411,14 @@ fn every_route_migrates_a_file_whose_version_is_behind_and_answers_as_usual(app:
     }
     // Every row kept, and the writes above applied exactly once.
     assert_eq!(app.favorite_ids_in_db(ash.id), [7, 1]);
+    assert_eq!(
+        app.query_ints(
+            "SELECT count(*) FROM idempotency_keys WHERE user_id = ?1",
+            ash.id
+        ),
+        [3],
+        "one key per keyed write"
+    );
     assert_eq!(app.favorite_ids_in_db(misty.id), Vec::<i64>::new());
     assert_eq!(
         app.query_ints("SELECT count(*) FROM users WHERE ?1 = ?1", 0),
@@ -350,6 +452,21 @@ fn every_route_migrates_an_empty_file_and_answers_as_on_an_empty_database(app: T
             401,
         ),
         ("remove", Box::new(|a, u| a.remove_favorite(u, 1)), 401),
+        (
+            "keyed add",
+            Box::new(|a, u| keyed(a, u, "POST", None, Some(json!({"pokemon_id": 25})), "k")),
+            401,
+        ),
+        (
+            "keyed replace",
+            Box::new(|a, u| keyed(a, u, "PUT", None, Some(json!({"pokemon_ids": [1]})), "k")),
+            401,
+        ),
+        (
+            "keyed remove",
+            Box::new(|a, u| keyed(a, u, "DELETE", Some(1), None, "k")),
+            401,
+        ),
         ("delete user", Box::new(|a, u| a.delete_user(u)), 401),
         ("logout", Box::new(|a, u| a.logout(&u.token)), 401),
         (

@@ -47,7 +47,8 @@ fn read(rest: &str) -> String {
 
 store_tests!(
     every_route_runs_only_its_own_statements,
-    a_write_that_fails_its_check_explains_itself_with_one_read
+    a_write_that_fails_its_check_explains_itself_with_one_read,
+    a_keyed_write_costs_what_the_unkeyed_one_does_and_a_replay_one_read_more
 );
 
 fn every_route_runs_only_its_own_statements(app: TestApp) {
@@ -192,23 +193,43 @@ fn every_route_runs_only_its_own_statements(app: TestApp) {
         (app.delete_user(&misty), vec!["DELETE FROM users"], 1),
     ];
     for (response, expected, variable_gets) in cases {
-        assert!(response.status < 500, "{}", response.text());
-        let expected = with_sync_setting(app.mode, expected);
-        assert_statements(&response, &expected);
-        assert_eq!(response.stats.variable_gets, variable_gets, "{expected:?}");
-        // The component's initial memory (build.rs) holds every request but the
-        // ones that run Argon2id: registrations, logins and password changes.
-        let hashes = expected.iter().any(|s| {
-            s.starts_with("INSERT INTO users")
-                || s.starts_with(count)
-                || s.contains("password_hash")
-        });
-        if !hashes {
-            assert_eq!(
-                response.stats.memory_grows, 0,
-                "{expected:?} grew the memory"
+        // Without an Idempotency-Key a request runs the statements it ran before keys
+        // existed: none of them touches the keys' table or the keyed writes' views.
+        for sql in response.stats.sql() {
+            assert!(
+                !sql.contains("idempotency") && !sql.contains("keyed_"),
+                "a request without a key pays for keys: `{sql}`"
             );
         }
+        assert_case(app.mode, &response, expected, variable_gets);
+    }
+}
+
+/// Asserts one request's statements (with the sync setting where it goes), how many
+/// variables it read, and that it fit in the initial memory unless it hashed.
+#[track_caller]
+fn assert_case(
+    mode: StoreMode,
+    response: &HostResponse,
+    expected: Vec<&str>,
+    variable_gets: usize,
+) {
+    assert!(response.status < 500, "{}", response.text());
+    let expected = with_sync_setting(mode, expected);
+    assert_statements(response, &expected);
+    assert_eq!(response.stats.variable_gets, variable_gets, "{expected:?}");
+    // The component's initial memory (build.rs) holds every request but the
+    // ones that run Argon2id: registrations, logins and password changes.
+    let hashes = expected.iter().any(|s| {
+        s.starts_with("INSERT INTO users")
+            || s.starts_with("INSERT INTO login_failures")
+            || s.contains("password_hash")
+    });
+    if !hashes {
+        assert_eq!(
+            response.stats.memory_grows, 0,
+            "{expected:?} grew the memory"
+        );
     }
 }
 
@@ -265,4 +286,108 @@ fn the_host_measures_each_instances_linear_memory(app: TestApp) {
         live.stats.peak_memory_bytes >> 10,
         login.stats.peak_memory_bytes >> 10
     );
+}
+
+/// The keyed writes (issue 24): the change and the key's row are one statement (an
+/// INSERT into a view of schema step 5, whose trigger writes both), so a keyed write
+/// runs as many statements as the unkeyed one. A replay is that statement, which changes
+/// nothing, and one read of the stored answer; a keyed write that changes nothing for
+/// another reason (a reused key, no such favorite) is explained by that same read, and a
+/// duplicate add is refused by the insert's UNIQUE constraint alone, as without a key.
+/// Routes without keys ignore the header: the same statements as without it.
+fn a_keyed_write_costs_what_the_unkeyed_one_does_and_a_replay_one_read_more(app: TestApp) {
+    let ash = app.user("ash");
+    let list = format!("/api/users/{}/favorites", ash.id);
+    let keyed = |method: &str, path: &str, body: Option<serde_json::Value>, key: &str| {
+        app.send_with(
+            method,
+            path,
+            Some(&ash.token),
+            body.as_ref(),
+            &[("idempotency-key", key)],
+        )
+    };
+    let add = |id: i64, key: &str| {
+        keyed(
+            "POST",
+            &list,
+            Some(serde_json::json!({"pokemon_id": id})),
+            key,
+        )
+    };
+    let replace = |ids: &[i64], key: &str| {
+        keyed(
+            "PUT",
+            &list,
+            Some(serde_json::json!({"pokemon_ids": ids})),
+            key,
+        )
+    };
+    let remove = |id: i64, key: &str| keyed("DELETE", &format!("{list}/{id}"), None, key);
+    let live =
+        "(EXISTS (SELECT 1 FROM users WHERE id = ?1) AND coalesce((SELECT version FROM sessions";
+    let replace_check = read(live);
+    let page = read("u.id AS user, (SELECT max(id) FROM favorites WHERE user_id = ?1) AS last,");
+    let profile = read("u.id AS id, u.username AS username, u.created_at AS created_at");
+    const ADD: &str = "INSERT INTO keyed_favorite_adds";
+    const REPLACE: &str = "INSERT INTO keyed_favorite_list_replacements";
+    const REMOVE: &str = "INSERT INTO keyed_favorite_removals";
+    let cases: Vec<(&str, HostResponse, u16, Vec<&str>)> = vec![
+        ("add", add(25, "add-25"), 201, vec![ADD]),
+        ("add replayed", add(25, "add-25"), 201, vec![ADD, READ]),
+        // A favorite already: refused by the insert's own UNIQUE constraint, no read (as
+        // without a key), and not stored.
+        ("add of a favorite", add(25, "add-25-again"), 409, vec![ADD]),
+        // Not stored: the read that explains a replay explains the refusal.
+        (
+            "add with a reused key",
+            add(26, "add-25"),
+            422,
+            vec![ADD, READ],
+        ),
+        (
+            "replace",
+            replace(&[1, 4], "replace-1-4"),
+            200,
+            vec![&replace_check, REPLACE],
+        ),
+        (
+            "replace replayed",
+            replace(&[1, 4], "replace-1-4"),
+            200,
+            vec![&replace_check, REPLACE, READ],
+        ),
+        ("remove", remove(4, "remove-4"), 204, vec![REMOVE]),
+        (
+            "remove replayed",
+            remove(4, "remove-4"),
+            204,
+            vec![REMOVE, READ],
+        ),
+        (
+            "remove of no favorite",
+            remove(4, "remove-4-again"),
+            404,
+            vec![REMOVE, READ],
+        ),
+        // Routes without keys ignore the header.
+        (
+            "list",
+            keyed("GET", &list, None, "list-1"),
+            200,
+            vec![&page],
+        ),
+        (
+            "me",
+            keyed("GET", "/api/users/me", None, "me-1"),
+            200,
+            vec![&profile],
+        ),
+    ];
+    for (name, response, status, expected) in cases {
+        assert_eq!(response.status, status, "{name}: {}", response.text());
+        let replayed = response.header("idempotent-replayed") == Some("true");
+        assert_eq!(replayed, name.ends_with("replayed"), "{name}");
+        assert_case(app.mode, &response, expected, 1);
+    }
 }

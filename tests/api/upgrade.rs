@@ -5,16 +5,19 @@
 //! Here: the landed steps' pin, the v3 upgrade, and the walk over a newer database
 //! (which must run every route of `pokefavs::ROUTES` but those it lists as left out).
 //! The files of earlier steps are written by `upgrade/fixtures.rs`; the v1 and v2
-//! upgrades are in `upgrade/earlier.rs`.
+//! upgrades are in `upgrade/earlier.rs`, the v4 upgrade (to step 5, `Idempotency-Key`)
+//! in `upgrade/v4.rs`.
 
 mod earlier;
 mod fixtures;
+mod v4;
 
 use crate::helpers::{assert_json, assert_problem, dump, store_tests, TestApp};
 use crate::host::{HostResponse, StoreMode};
 use crate::route_table::{assert_covered, logged_operation};
-use fixtures::{remove_if_match, token_for, write_v3_file};
+use fixtures::{as_before_upgrade, keyed, remove_if_match, token_for, write_v3_file};
 use pokefavs::db::SCHEMA_VERSION;
+use serde_json::json;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -53,7 +56,7 @@ const STEP_1_STARTS: &str = "-- pokefavs schema. The one source of truth";
 
 /// SHA-256 of each step that has landed on main, as it landed. A landed step is never
 /// edited (a database out there was built by it): a change goes into a new step.
-const LANDED: [(i64, &str); 4] = [
+const LANDED: [(i64, &str); 5] = [
     (
         1,
         "0c15d80812f818bf9277ec5f9136f21fdd2528f8f7847f25b4252c4c20b2be43",
@@ -69,6 +72,10 @@ const LANDED: [(i64, &str); 4] = [
     (
         4,
         "1086a80a72846023217aa32488b9c5aa7dfc1a1d9652d716a3e4d5e033488385",
+    ),
+    (
+        5,
+        "51d87da18cf0a7736ee81b5ceec361981602eeea9b61d279d304943fae21a2be",
     ),
 ];
 
@@ -114,9 +121,10 @@ fn a_v3_database_is_brought_forward_and_every_tag_keeps_its_meaning() {
         assert_eq!(cached.status, 304, "{mode:?}: {}", cached.text());
         let after = dump(app.db_path());
         assert_eq!(
-            after.replace("user_version=4", "user_version=3"),
+            as_before_upgrade(&after, &before, 3),
             before,
-            "{mode:?}: every row kept, nothing but the version changed"
+            "{mode:?}: every row kept, nothing but the version (and the later steps' \
+             empty tables) changed"
         );
         // A conditional remove with the old tag: one statement, the trigger bumps the
         // epoch, and the answer's tag is the list's new one.
@@ -203,6 +211,7 @@ fn a_database_newer_than_this_build_is_never_written(app: TestApp) {
         .to_string();
     assert!(error.contains("newer than"), "{error}");
     let base = format!("/api/users/{}", ash.id);
+    let list = format!("{base}/favorites");
     let calls: Vec<(&str, HostResponse)> = vec![
         ("register", app.register("brock", "onix-rocks")),
         ("login", app.login("ash", &ash.password)),
@@ -211,6 +220,32 @@ fn a_database_newer_than_this_build_is_never_written(app: TestApp) {
         ("add", app.add_favorite(&ash, 25)),
         ("replace", app.replace_favorites(&ash, &[25])),
         ("remove", app.remove_favorite(&ash, 1)),
+        (
+            "keyed add",
+            keyed(
+                &app,
+                "POST",
+                &list,
+                &ash.token,
+                Some(json!({"pokemon_id": 25})),
+                "k1",
+            ),
+        ),
+        (
+            "keyed replace",
+            keyed(
+                &app,
+                "PUT",
+                &list,
+                &ash.token,
+                Some(json!({"pokemon_ids": [25]})),
+                "k2",
+            ),
+        ),
+        (
+            "keyed remove",
+            keyed(&app, "DELETE", &format!("{list}/1"), &ash.token, None, "k3"),
+        ),
         (
             "other user",
             app.get(&format!("/api/users/{}", misty.id), Some(&ash.token)),

@@ -1,9 +1,12 @@
 //! The child's writers: threads that each own their users and write as fast as they
 //! can, logging an intent before every request and its answer after, and checking every
-//! answer against their own model of the lists.
+//! answer against their own model of the lists. About half of the favorites writes carry
+//! an `Idempotency-Key` (the log's sequence of the write, never used before), and their
+//! 2xx answers are logged whole, for the parent to see them replayed after the kill.
 
 use super::files::unix_ms;
-use super::log::Op;
+use super::keyed::send;
+use super::log::{Answer, Op};
 use crate::helpers::TestApp;
 use std::fs::File;
 use std::io::Write;
@@ -40,6 +43,11 @@ impl AckLog {
             .and_then(|()| file.flush())
             .expect("append to the acknowledgement log");
     }
+
+    /// Logs the token the child holds for `user` (the parent replays keyed writes with it).
+    pub(super) fn token(&self, user: &crate::helpers::TestUser) {
+        self.line(format!("T {} {} {}", user.username, user.id, user.token));
+    }
 }
 
 /// A user this child writes for, with the list the answers so far imply.
@@ -68,16 +76,18 @@ pub(super) fn writer(app: &TestApp, log: &AckLog, run: u32, thread: usize, mut u
                 201 => {
                     let login = app.login(&username, &password);
                     assert_eq!(login.status, 200, "login {username}: {}", login.text());
+                    let user = crate::helpers::TestUser {
+                        id: response.json()["id"].as_i64().expect("an id"),
+                        username,
+                        password,
+                        token: login.json()["access_token"]
+                            .as_str()
+                            .expect("a token")
+                            .to_string(),
+                    };
+                    log.token(&user);
                     users.push(Owned {
-                        user: crate::helpers::TestUser {
-                            id: response.json()["id"].as_i64().expect("an id"),
-                            username,
-                            password,
-                            token: login.json()["access_token"]
-                                .as_str()
-                                .expect("a token")
-                                .to_string(),
-                        },
+                        user,
                         list: Vec::new(),
                     });
                 }
@@ -105,20 +115,38 @@ pub(super) fn writer(app: &TestApp, log: &AckLog, run: u32, thread: usize, mut u
                 Op::Replace(ids)
             }
         };
-        log.line(format!("I {key} {} {}", owned.user.username, op.encode()));
-        let (response, expected) = match &op {
-            Op::Add(id) => (
-                app.add_favorite(&owned.user, *id),
-                if owned.list.contains(id) { 409 } else { 201 },
-            ),
-            Op::Remove(id) => (
-                app.remove_favorite(&owned.user, *id),
-                if owned.list.contains(id) { 204 } else { 404 },
-            ),
-            Op::Replace(ids) => (app.replace_favorites(&owned.user, ids), 200),
+        let keyed = rng.below(2) == 0;
+        let tag = if keyed { "K" } else { "I" };
+        log.line(format!(
+            "{tag} {key} {} {}",
+            owned.user.username,
+            op.encode()
+        ));
+        let response = send(app, &owned.user, &op, keyed.then_some(key.as_str()));
+        let expected = match &op {
+            Op::Add(_) if op.changes(&owned.list) => 201,
+            Op::Add(_) => 409,
+            Op::Remove(_) if op.changes(&owned.list) => 204,
+            Op::Remove(_) => 404,
+            Op::Replace(_) => 200,
             Op::Register => unreachable!("handled above"),
         };
-        log.line(format!("A {key} {}", response.status));
+        if keyed && (200..300).contains(&response.status) {
+            assert_eq!(
+                response.header("idempotent-replayed"),
+                None,
+                "{key}: a new key is decided, not replayed"
+            );
+            let answer = Answer {
+                status: response.status,
+                etag: response.header("etag").map(str::to_string),
+                location: response.header("location").map(str::to_string),
+                body: response.body.clone(),
+            };
+            log.line(format!("A {key} {} {}", response.status, answer.encode()));
+        } else {
+            log.line(format!("A {key} {}", response.status));
+        }
         assert!(
             response.status == expected || response.status == 503,
             "{} {op:?}: expected {expected}, got {} {}",

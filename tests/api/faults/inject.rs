@@ -19,6 +19,14 @@ fn expected_status(route: &str, sql: &str, kind: &str) -> (u16, &'static str) {
         {
             (409, "favorite_exists")
         }
+        // A keyed add is the same insert, through step 5's view: not stored, so retried
+        // afresh.
+        "unique"
+            if route.starts_with("keyed add favorite")
+                && sql.starts_with("INSERT INTO keyed_favorite_adds") =>
+        {
+            (409, "favorite_exists")
+        }
         _ => (500, "internal"),
     }
 }

@@ -90,7 +90,7 @@ pub(super) fn write_routes<'a>(
         }) as Call<'a>
     };
     let list_path = format!("/api/users/{}/favorites", ash.id);
-    vec![
+    let mut routes = vec![
         WriteRoute {
             name: "register",
             ok: 201,
@@ -199,7 +199,10 @@ pub(super) fn write_routes<'a>(
             }),
             call: Box::new(move |who| app.login(&who.expect("a name").username, "a-wrong-guess")),
         },
-    ]
+    ];
+    // The favorites writes again, with an Idempotency-Key: decided and replayed.
+    routes.extend(super::keyed::keyed_routes(app, ash, counter));
+    routes
 }
 
 /// The routes that only read, in the same shape (their `ok` is their success status).

@@ -27,6 +27,8 @@ pub(super) enum Headers {
     NoAuthorization,
     /// One more header besides the usual ones (a second value of one of them, say).
     Also(&'static str, &'static [u8]),
+    /// Two fields of one header besides the usual ones.
+    Twice(&'static str, &'static [u8], &'static [u8]),
 }
 
 /// One hostile request: method, path, body, what it must get, and its headers.
@@ -40,7 +42,7 @@ pub(super) type Probe = (&'static str, &'static str, &'static [u8], Expect, Head
 /// The hostile inputs, one a line. The names below only shorten the lines.
 pub(super) fn corpus() -> &'static [Probe] {
     use Expect::{Any, Ok, Problem};
-    use Headers::{Also, Authorization, ContentType, NoAuthorization, NoContentType, Usual};
+    use Headers::{Also, Authorization, ContentType, NoAuthorization, NoContentType, Twice, Usual};
     const REGISTER: &str = "/api/auth/register";
     const LOGIN: &str = "/api/auth/login";
     const FAVORITES: &str = "/api/users/{own}/favorites";
@@ -51,6 +53,9 @@ pub(super) fn corpus() -> &'static [Probe] {
     const UNKNOWN: Expect = Problem(422, "unknown_pokemon");
     const NOT_FOUND: Expect = Problem(404, "not_found");
     const UNAUTHORIZED: Expect = Problem(401, "unauthorized");
+    const BAD_KEY: Expect = Problem(400, "invalid_idempotency_key");
+    const REUSED: Expect = Problem(422, "idempotency_key_reused");
+    const KEY: &str = "idempotency-key";
 
     #[rustfmt::skip]
     const CORPUS: &[Probe] = &[
@@ -251,6 +256,32 @@ pub(super) fn corpus() -> &'static [Probe] {
         ("GET", "/api/users/me", b"", UNAUTHORIZED, Authorization(b"Bearer {token}.")),
         ("GET", "/api/users/{own}?user={other}", b"", Ok(200), Usual),
         ("GET", "/api/users/{other}", b"", Problem(403, "forbidden"), Usual),
+        // Idempotency-Key: a malformed key (empty, 256 bytes, a space or a tab inside,
+        // non-ASCII, two fields) is refused before the body is read, and changes nothing
+        // (104 is added below, not here); the longest key works and replays the same
+        // request (as parsed); another request with it is refused; SQL and punctuation
+        // are just keys; routes without keys ignore the header.
+        ("POST", FAVORITES, br#"{"pokemon_id": 104}"#, BAD_KEY, Also(KEY, b"")),
+        ("POST", FAVORITES, br#"{"pokemon_id": 104}"#, BAD_KEY, Also(KEY, b"<<256*k>>")),
+        ("POST", FAVORITES, br#"{"pokemon_id": 104}"#, BAD_KEY, Also(KEY, b"retry 1")),
+        ("POST", FAVORITES, br#"{"pokemon_id": 104}"#, BAD_KEY, Also(KEY, b"retry\t1")),
+        ("POST", FAVORITES, br#"{"pokemon_id": 104}"#, BAD_KEY, Also(KEY, b"\xff\xfe")),
+        ("POST", FAVORITES, br#"{"pokemon_id": 104}"#, BAD_KEY, Also(KEY, "clé-1".as_bytes())),
+        ("POST", FAVORITES, br#"{"pokemon_id": 104}"#, BAD_KEY, Twice(KEY, b"retry-1", b"retry-1")),
+        ("PUT", FAVORITES, br#"{"pokemon_ids": [104]}"#, BAD_KEY, Twice(KEY, b"retry-1", b"retry-2")),
+        ("DELETE", "/api/users/{own}/favorites/25", b"", BAD_KEY, Also(KEY, b"<<8192*k>>")),
+        ("POST", FAVORITES, b"{", BAD_KEY, Also(KEY, b"")),
+        ("POST", FAVORITES, br#"{"pokemon_id": 104}"#, Ok(201), Also(KEY, b"<<255*k>>")),
+        ("POST", FAVORITES, br#"{ "pokemon_id" : 104 }"#, Ok(201), Also(KEY, b"<<255*k>>")),
+        ("POST", FAVORITES, br#"{"pokemon_id": 105}"#, REUSED, Also(KEY, b"<<255*k>>")),
+        ("PUT", FAVORITES, br#"{"pokemon_ids": [104]}"#, REUSED, Also(KEY, b"<<255*k>>")),
+        ("DELETE", "/api/users/{own}/favorites/104", b"", REUSED, Also(KEY, b"<<255*k>>")),
+        ("POST", FAVORITES, br#"{"pokemon_id": 105}"#, Ok(201), Also(KEY, b"';DROP/**/TABLE/**/idempotency_keys;--")),
+        ("POST", FAVORITES, br#"{"pokemon_id": 106}"#, Ok(201), Also(KEY, br##"!"#$%&'()*+,-./:;=?@[\]^_`{|}~"##)),
+        ("POST", FAVORITES, br#"{"pokemon_id": 106}"#, Problem(409, "favorite_exists"), Also(KEY, b"{token}")),
+        ("GET", FAVORITES, b"", Ok(200), Also(KEY, b"")),
+        ("GET", "/api/users/me", b"", Ok(200), Also(KEY, b"\xff")),
+        ("POST", "/api/auth/login", br#"{"username": "corpus-nobody", "password": "pikachu-pal"}"#, Problem(401, "invalid_credentials"), Also(KEY, b"")),
         // Password change (never a successful one: the lines below need the session).
         ("PUT", PASSWORD, br#"{"current_password": "x""#, BAD_JSON, Usual),
         ("PUT", PASSWORD, b"[]", BAD_JSON, Usual),
@@ -310,6 +341,10 @@ pub(super) fn case_headers(case: &Probe) -> Vec<(&'static str, Vec<u8>)> {
     }
     let (name, value) = match change {
         Headers::Usual => return headers,
+        Headers::Twice(name, first, second) => {
+            headers.extend([(name, expand(first)), (name, expand(second))]);
+            return headers;
+        }
         Headers::Also(name, value) => (name, Some(value)),
         Headers::ContentType(value) => ("content-type", Some(value)),
         Headers::NoContentType => ("content-type", None),

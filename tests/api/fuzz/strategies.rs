@@ -1,7 +1,7 @@
 //! The proptest generators of the fuzzer: methods, paths (the real routes' and bent
-//! ones), query strings, `Authorization` variants, content types, extra headers and
-//! bodies, put together as plausible cases (a real route with its own method) and wild
-//! ones (anything).
+//! ones), query strings, `Authorization` variants, content types, extra headers (an
+//! `Idempotency-Key` among them) and bodies, put together as plausible cases (a real
+//! route with its own method) and wild ones (anything).
 
 use super::case::{Auth, Body, Bytes, Case, Seg, Token, OWN_PASSWORD};
 use super::operations::{operations, templates, Param};
@@ -181,6 +181,18 @@ fn content_types() -> impl Strategy<Value = Vec<Bytes>> {
     ]
 }
 
+/// An `Idempotency-Key` value: mostly one of a few keys, so that generated writes reuse
+/// them (replays, and keys reused with other requests), or any valid key, or one just
+/// around the length limit, or any header bytes (mostly malformed keys).
+fn idempotency_key() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        4 => select(vec!["k1", "k2", "retry-1"]).prop_map(|k| k.as_bytes().to_vec()),
+        2 => "[!-~]{1,32}".prop_map(String::into_bytes),
+        1 => (250usize..260).prop_map(|n| vec![b'k'; n]),
+        2 => header_bytes(0..64),
+    ]
+}
+
 fn extra_headers() -> impl Strategy<Value = Vec<(String, Bytes)>> {
     let name = prop_oneof![
         3 => select(vec![
@@ -191,7 +203,11 @@ fn extra_headers() -> impl Strategy<Value = Vec<(String, Bytes)>> {
         .prop_map(String::from),
         1 => "[a-z0-9-]{1,20}",
     ];
-    prop::collection::vec((name, header_bytes(0..64).prop_map(Bytes)), 0..3)
+    let header = prop_oneof![
+        6 => (name, header_bytes(0..64).prop_map(Bytes)),
+        1 => idempotency_key().prop_map(|key| ("idempotency-key".to_string(), Bytes(key))),
+    ];
+    prop::collection::vec(header, 0..3)
 }
 
 /// JSON numbers as text that serde's `Value` cannot hold or that are edge values.

@@ -177,3 +177,93 @@ pub(super) fn write_v3_file(path: &Path) -> (String, i64, i64) {
     drop(conn);
     (token_for(2, Some(1)), 2, 1)
 }
+
+/// A database file as schema version 4 left it (steps 1 to 4, unedited): ash (signed
+/// out once) with a list whose epoch was bumped three times, misty with a list and no
+/// epoch row, and a counted failed login. Returns ash's token and both ids.
+pub(super) fn write_v4_file(path: &Path) -> (String, i64, i64) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    for (_, step) in steps(&migrations_sql()).iter().take(4) {
+        conn.execute_batch(step).unwrap();
+    }
+    conn.execute_batch(
+        "INSERT INTO users (username, password_hash, created_at)
+         VALUES ('misty', 'not-a-real-hash', '2025-12-31T23:59:59Z'),
+                ('ash', 'not-a-real-hash', '2026-01-02T03:04:05Z');
+         INSERT INTO favorites (user_id, pokemon_id, added_at)
+         VALUES (2, 150, '2026-01-03T00:00:01Z'), (1, 7, '2026-01-03T00:00:02Z'),
+                (2, 25, '2026-01-04T00:00:03Z'), (1, 120, '2026-01-04T00:00:04Z'),
+                (2, 4, '2026-01-04T00:00:05Z');
+         INSERT INTO sessions (user_id, version) VALUES (2, 1);
+         INSERT INTO favorite_lists (user_id, epoch) VALUES (2, 3);
+         INSERT INTO login_failures (key, failures, window_ends)
+         VALUES ('user:ash', 2, 4102444800);",
+    )
+    .unwrap();
+    assert_eq!(user_version(&conn), 4);
+    drop(conn);
+    (token_for(2, Some(1)), 2, 1)
+}
+
+/// `after` (a dump of a file brought forward to this build's version) as `before` (a dump
+/// of it at version `from`) would read if the upgrade kept every row and changed nothing
+/// else: the tables that later steps added dropped while they are empty (one with rows
+/// stays, so the comparison shows it), and the version read as `from`.
+pub(super) fn as_before_upgrade(after: &str, before: &str, from: i64) -> String {
+    let old_tables: Vec<&str> = before.lines().filter(|l| l.starts_with("== ")).collect();
+    let mut sections: Vec<(Option<&str>, Vec<&str>)> = vec![(None, Vec::new())];
+    for line in after.lines() {
+        if line.starts_with("== ") || line.starts_with("user_version=") {
+            sections.push((Some(line), Vec::new()));
+        } else {
+            sections.last_mut().unwrap().1.push(line);
+        }
+    }
+    let mut out = String::new();
+    for (head, rows) in sections {
+        if let Some(head) = head {
+            if head.starts_with("== ") && !old_tables.contains(&head) && rows.is_empty() {
+                continue;
+            }
+            let version = format!("user_version={}", pokefavs::db::SCHEMA_VERSION);
+            if head == version {
+                out.push_str(&format!("user_version={from}\n"));
+            } else {
+                out.push_str(head);
+                out.push('\n');
+            }
+        }
+        for row in rows {
+            out.push_str(row);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A keyed request with the token `token`: `method` on `path`, `body` as JSON if any,
+/// `Idempotency-Key: key`.
+pub(super) fn keyed(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+    key: &str,
+) -> HostResponse {
+    app.send_with(
+        method,
+        path,
+        Some(token),
+        body.as_ref(),
+        &[("idempotency-key", key)],
+    )
+}
+
+/// How many key rows `idempotency_keys` holds for `user`.
+pub(super) fn keys_of(app: &TestApp, user: i64) -> i64 {
+    app.query_ints(
+        "SELECT count(*) FROM idempotency_keys WHERE user_id = ?1",
+        user,
+    )[0]
+}
