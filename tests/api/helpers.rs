@@ -169,3 +169,43 @@ fn store_tests_pass_attributes_on(app: TestApp) {
     let _ = app;
     panic!("the body ran");
 }
+
+/// The three favorites writes of a user's own list, each with extra header fields (the
+/// tests of `If-Match` and of `Idempotency-Key` send them).
+pub mod favorite_writes {
+    use super::{TestApp, TestUser};
+    use crate::host::HostResponse;
+    use serde_json::json;
+
+    pub fn favorites_path(user: &TestUser) -> String {
+        format!("/api/users/{}/favorites", user.id)
+    }
+
+    /// The three writes, each with these extra headers.
+    pub fn add(app: &TestApp, user: &TestUser, id: i64, headers: &[(&str, &str)]) -> HostResponse {
+        let body = json!({ "pokemon_id": id });
+        let path = favorites_path(user);
+        app.send_with("POST", &path, Some(&user.token), Some(&body), headers)
+    }
+
+    pub fn replace(
+        app: &TestApp,
+        user: &TestUser,
+        ids: &[i64],
+        headers: &[(&str, &str)],
+    ) -> HostResponse {
+        let body = json!({ "pokemon_ids": ids });
+        let path = favorites_path(user);
+        app.send_with("PUT", &path, Some(&user.token), Some(&body), headers)
+    }
+
+    pub fn remove(
+        app: &TestApp,
+        user: &TestUser,
+        id: i64,
+        headers: &[(&str, &str)],
+    ) -> HostResponse {
+        let path = format!("{}/{id}", favorites_path(user));
+        app.send_with("DELETE", &path, Some(&user.token), None, headers)
+    }
+}

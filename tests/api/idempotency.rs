@@ -14,6 +14,7 @@ mod lifetime;
 mod race;
 mod replay;
 
+pub(crate) use crate::helpers::favorite_writes::{add, favorites_path, remove, replace};
 use crate::helpers::{TestApp, TestUser};
 use crate::host::HostResponse;
 use serde_json::json;
@@ -24,28 +25,6 @@ const KEY: &str = "idempotency-key";
 /// One `Idempotency-Key` field with this value.
 fn keyed(key: &str) -> [(&'static str, &str); 1] {
     [(KEY, key)]
-}
-
-fn favorites_path(user: &TestUser) -> String {
-    format!("/api/users/{}/favorites", user.id)
-}
-
-/// The three writes, with these headers added.
-fn add(app: &TestApp, user: &TestUser, id: i64, headers: &[(&str, &str)]) -> HostResponse {
-    let body = json!({ "pokemon_id": id });
-    let path = favorites_path(user);
-    app.send_with("POST", &path, Some(&user.token), Some(&body), headers)
-}
-
-fn replace(app: &TestApp, user: &TestUser, ids: &[i64], headers: &[(&str, &str)]) -> HostResponse {
-    let body = json!({ "pokemon_ids": ids });
-    let path = favorites_path(user);
-    app.send_with("PUT", &path, Some(&user.token), Some(&body), headers)
-}
-
-fn remove(app: &TestApp, user: &TestUser, id: i64, headers: &[(&str, &str)]) -> HostResponse {
-    let path = format!("{}/{id}", favorites_path(user));
-    app.send_with("DELETE", &path, Some(&user.token), None, headers)
 }
 
 /// Sets a user's list to `[1, 2, 3]` without a key, the state every [`Write`] starts from.

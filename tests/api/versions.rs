@@ -1,6 +1,7 @@
 //! Favorites list versions: the `ETag` of a list, `If-None-Match` on reads (304) and
 //! `If-Match` on writes (412), with the comparison inside the write itself.
 
+use crate::helpers::favorite_writes::{add, favorites_path, remove, replace};
 use crate::helpers::{assert_problem, store_tests, TestApp, TestUser};
 use crate::host::HostResponse;
 use serde_json::{json, Value};
@@ -24,28 +25,6 @@ fn current(app: &TestApp, user: &TestUser) -> String {
     let response = app.favorites(user);
     assert_eq!(response.status, 200, "{}", response.text());
     etag(&response)
-}
-
-fn favorites_path(user: &TestUser) -> String {
-    format!("/api/users/{}/favorites", user.id)
-}
-
-/// The three writes, each with these extra headers.
-fn add(app: &TestApp, user: &TestUser, id: i64, headers: &[(&str, &str)]) -> HostResponse {
-    let body = json!({ "pokemon_id": id });
-    let path = favorites_path(user);
-    app.send_with("POST", &path, Some(&user.token), Some(&body), headers)
-}
-
-fn replace(app: &TestApp, user: &TestUser, ids: &[i64], headers: &[(&str, &str)]) -> HostResponse {
-    let body = json!({ "pokemon_ids": ids });
-    let path = favorites_path(user);
-    app.send_with("PUT", &path, Some(&user.token), Some(&body), headers)
-}
-
-fn remove(app: &TestApp, user: &TestUser, id: i64, headers: &[(&str, &str)]) -> HostResponse {
-    let path = format!("{}/{id}", favorites_path(user));
-    app.send_with("DELETE", &path, Some(&user.token), None, headers)
 }
 
 /// A write of each kind, for tests that run the same checks on all three. Each takes
