@@ -4,7 +4,7 @@
 
 use super::{BUSY_TIMEOUT, CLIENT_COUNTS, FAVORITES, PASSWORD};
 use crate::runner::Samples;
-use crate::workload::{body_text, calls, logged_operation, Fixture, Route};
+use crate::workload::{body_text, calls, fresh_key, key_of, logged_operation, Fixture, Route};
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::Argon2;
 use pokefavs_test_host::host::Host;
@@ -20,11 +20,17 @@ pub(crate) struct FloorRequest {
     pub(crate) verify_password: bool,
     /// Whether the request inserts a row (counted for the lost-writes check).
     pub(crate) inserts: bool,
+    /// The `Idempotency-Key` the captured request carried, where each native run must
+    /// bind a new one instead (a keyed write: with the captured key it would find the
+    /// stored answer and change nothing). A replay keeps its key.
+    pub(crate) fresh_key_for: Option<String>,
 }
 
 /// What one component request of a route did, as the host recorded it.
 pub(crate) struct Captured {
     pub(crate) method: String,
+    /// The request's `Idempotency-Key`, if it had one.
+    pub(crate) key: Option<String>,
     pub(crate) statements: Vec<String>,
     /// The parameters of each statement, as the component bound them.
     pub(crate) params: Vec<Vec<Value>>,
@@ -54,6 +60,7 @@ impl RoutePlan {
         let mut component_items = None;
         for (request, expected) in calls(fx, route, 0) {
             let method = request.method().to_string();
+            let key = key_of(&request);
             let response = host.request(request);
             if let Some(op) = logged_operation(&response) {
                 assert!(
@@ -74,6 +81,7 @@ impl RoutePlan {
             }
             captured.push(Captured {
                 method,
+                key,
                 statements: response.stats.sql().into_iter().map(String::from).collect(),
                 params: response
                     .stats
@@ -113,11 +121,15 @@ impl RoutePlan {
                             .collect(),
                         verify_password: route == Route::Login,
                         // A favorite inserted (not the epoch upsert of an older build's
-                        // remove, which also begins with INSERT).
-                        inserts: c
-                            .statements
-                            .iter()
-                            .any(|s| s.trim_start().starts_with("INSERT INTO favorites")),
+                        // remove, which also begins with INSERT; not a replay, whose
+                        // keyed insert finds the key taken and inserts nothing).
+                        inserts: route != Route::Replay
+                            && c.statements.iter().any(|s| {
+                                let s = s.trim_start();
+                                s.starts_with("INSERT INTO favorites")
+                                    || s.starts_with("INSERT INTO keyed_favorite_adds")
+                            }),
+                        fresh_key_for: c.key.clone().filter(|_| route == Route::KeyedCycle),
                     })
                     .collect()
             })
@@ -189,6 +201,9 @@ impl RoutePlan {
             if outcome.is_ok() && request.inserts {
                 samples.writes += 1;
             }
+            if outcome.is_ok() && request.fresh_key_for.is_some() {
+                samples.keys += 1;
+            }
             samples.record(latency, outcome.map(drop));
         }
     }
@@ -213,8 +228,28 @@ pub(crate) fn floor_request(db: &Path, request: &FloorRequest) -> Result<Vec<usi
         .map_err(|e| format!("busy_timeout: {e}"))?;
     let mut counts = Vec::with_capacity(request.statements.len());
     let mut hash = None;
+    let fresh = request
+        .fresh_key_for
+        .as_ref()
+        .map(|captured| (Value::Text(captured.clone()), Value::Text(fresh_key())));
     for (sql, params) in &request.statements {
-        let rows = run_statement(&conn, sql, params).map_err(|e| format!("{e}: {sql}"))?;
+        let rows = match &fresh {
+            Some((captured, fresh)) => {
+                let params: Vec<Value> = params
+                    .iter()
+                    .map(|p| {
+                        if p == captured {
+                            fresh.clone()
+                        } else {
+                            p.clone()
+                        }
+                    })
+                    .collect();
+                run_statement(&conn, sql, &params)
+            }
+            None => run_statement(&conn, sql, params),
+        }
+        .map_err(|e| format!("{e}: {sql}"))?;
         counts.push(rows.len());
         if request.verify_password && hash.is_none() {
             hash = rows.into_iter().flatten().find_map(|v| match v {

@@ -7,8 +7,12 @@
 //! ```
 //!
 //! `BENCH_SECONDS` (default 3) is the measured time of each route at each client count;
-//! the whole run takes about 25 times that, plus setup. `BENCH_ONLY=favorites,login`
-//! runs only those routes (`favorites`, `health`, `search`, `writes`, `login`, `live`).
+//! the whole run takes about 35 times that, plus setup. `BENCH_ONLY=favorites,login`
+//! runs only those routes (`favorites`, `health`, `search`, `writes`, `keyed`,
+//! `replays`, `login`, `throttled`, `live`); `BENCH_ONLY=idempotency` is `writes`,
+//! `keyed` and `replays` together, the unkeyed writes and what an `Idempotency-Key`
+//! costs in one run. `keyed` and `replays` need a build with `Idempotency-Key` (issue
+//! 24); on an older one they stop the run before anything is timed.
 //! Progress goes to stderr, the report (Markdown, ready to paste) to stdout.
 //! `POKEFAVS_TEST_WASM=<file>` measures another build of the component on the same host
 //! (a "before" run: build the older commit, point this at its `.wasm`; with an older
@@ -22,7 +26,9 @@
 //! What it measures, on one fresh database holding a user with 50 favorites:
 //!
 //! - For `GET /api/users/{id}/favorites`, `GET /health`, `GET /api/pokemon?q=char`, an
-//!   add + delete favorite cycle and `POST /api/auth/login` (plus `GET /health/live`, which
+//!   add + delete favorite cycle (unkeyed; with a new `Idempotency-Key` on each request;
+//!   and a keyed add sent again, which replays its stored answer) and
+//!   `POST /api/auth/login` (plus `GET /health/live`, which
 //!   touches no database and so shows the host's own cost per request): requests/s, p50
 //!   and p99 latency and errors (any status but the expected one), from 1 client and from
 //!   32 concurrent clients. A client is a thread calling [`Host::request`], which makes a
@@ -38,7 +44,9 @@
 //!   machine is running.
 //! - The writes (each add + delete cycle runs on a user of its own per client) are
 //!   checked after each run: no error, every acknowledged insert in the table's
-//!   AUTOINCREMENT sequence (none lost), no row left over.
+//!   AUTOINCREMENT sequence (none lost), no row left over, one stored answer per keyed
+//!   request, and nothing at all changed by the replays. The keyed and replayed cells
+//!   are also set beside the unkeyed ones of the same run (req/s and CPU ratios).
 //! - Instantiation cost (instantiate + drop an idle instance), the `.wasm` size, memory
 //!   (the host has no per-instance hook, so: the resident set's rise during each run at
 //!   32 clients, per client), Argon2id in the component vs natively, and the machine.
@@ -71,6 +79,8 @@ const CLIENT_COUNTS: [usize; 2] = [1, 32];
 const FAVORITES: i64 = 50;
 /// The favorite each writer adds and deletes; writers start with none.
 const CYCLE_POKEMON: i64 = 25;
+/// The favorite of each writer's keyed add that the replay workload sends again.
+const REPLAY_POKEMON: i64 = 26;
 /// Spin's (and the test host's) busy timeout; the floor uses the same.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const PASSWORD: &str = "bench-password-1234";
@@ -96,10 +106,16 @@ fn main() {
 
     progress("capturing each route's statements");
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    let plans: Vec<RoutePlan> = Route::ALL
-        .iter()
-        .filter(|route| only.is_empty() || only.split(',').any(|k| k.trim() == route.key()))
-        .map(|&route| RoutePlan::capture(host, db, &fx, route))
+    let routes: Vec<Route> = Route::ALL
+        .into_iter()
+        .filter(|route| route.selected(&only))
+        .collect();
+    for &route in &routes {
+        prepare(host, &fx, route);
+    }
+    let plans: Vec<RoutePlan> = routes
+        .into_iter()
+        .map(|route| RoutePlan::capture(host, db, &fx, route))
         .collect();
 
     let mut rows = Vec::new();
@@ -113,8 +129,9 @@ fn main() {
             };
             let warm = run_phase(clients, warmup, &component_iteration);
             let component = run_phase(clients, measure, &component_iteration);
-            if plan.route == Route::Cycle {
+            if plan.route.is_favorites_write() {
                 write_checks.push(WriteCheck::new(
+                    plan.route,
                     "component",
                     clients,
                     &before,
@@ -131,8 +148,9 @@ fn main() {
                 };
                 let warm = run_phase(clients, warmup, &floor_iteration);
                 let floor = run_phase(clients, measure, &floor_iteration);
-                if plan.route == Route::Cycle {
+                if plan.route.is_favorites_write() {
                     write_checks.push(WriteCheck::new(
+                        plan.route,
                         "floor",
                         clients,
                         &before,

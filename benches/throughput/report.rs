@@ -103,6 +103,7 @@ impl Report<'_> {
             }
         }
 
+        self.render_keyed(o);
         self.render_cpu(o);
         self.render_lock(o);
         self.render_targets(o);
@@ -110,6 +111,56 @@ impl Report<'_> {
         self.render_extras(o);
         self.render_statements(o);
         out
+    }
+
+    /// The keyed writes and the replays beside the unkeyed writes of the same run, per
+    /// HTTP request: what an `Idempotency-Key` costs, measured in one sitting.
+    fn render_keyed(&self, o: &mut String) {
+        let pairs: Vec<(&Row, &Row)> = [Route::KeyedCycle, Route::Replay]
+            .into_iter()
+            .flat_map(|route| CLIENT_COUNTS.map(|clients| (route, clients)))
+            .filter_map(|(route, clients)| {
+                Some((self.row(route, clients)?, self.row(Route::Cycle, clients)?))
+            })
+            .collect();
+        if pairs.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            o,
+            "\n### Idempotency-Key: keyed writes and replays against unkeyed writes (this run)\n\n\
+             | workload | clients | req/s | unkeyed req/s | req/s ratio | p50 ms (unkeyed) | p99 ms (unkeyed) | CPU µs/req (unkeyed) | CPU ratio |\n\
+             |---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        for (row, unkeyed) in pairs {
+            let (c, u) = (&row.component, &unkeyed.component);
+            let cpu = |p: &Phase| p.cpu_per_request().map(|(us, _)| us);
+            let (cpu_cell, cpu_ratio) = match (cpu(c), cpu(u)) {
+                (Some(k), Some(u)) => (format!("{k:.0} ({u:.0})"), format!("{:.2}", k / u)),
+                _ => ("—".into(), "—".into()),
+            };
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {:.2} | {:.3} ({:.3}) | {:.3} ({:.3}) | {cpu_cell} | {cpu_ratio} |",
+                row.route.label(),
+                row.clients,
+                rate(c.per_second()),
+                rate(u.per_second()),
+                c.per_second() / u.per_second(),
+                c.percentile_ms(0.5),
+                u.percentile_ms(0.5),
+                c.percentile_ms(0.99),
+                u.percentile_ms(0.99),
+            );
+        }
+        let _ = writeln!(
+            o,
+            "\nPer HTTP request: the unkeyed and keyed cycles are POST 201 + DELETE 204 each, \
+             a replay is one POST answered 201 from the stored answer (`Idempotent-Replayed: \
+             true`), nothing changed. req/s ratio = keyed (or replay) / unkeyed, so below 1 \
+             is slower; CPU ratio = CPU per request keyed (or replay) / unkeyed, above 1 is \
+             costlier."
+        );
     }
 
     /// How long the component's writing requests held the write lock: the time every
@@ -244,19 +295,22 @@ impl Report<'_> {
         let _ = writeln!(
             o,
             "\n### Writes: lost-write check (each run with its warm-up)\n\n\
-             | run | clients | inserts acknowledged | inserts committed | lost | rows left over | errors | ok |\n\
-             |---|---:|---:|---:|---:|---:|---:|---|"
+             | workload | run | clients | inserts acknowledged | inserts committed | lost | rows left over | keyed answers acknowledged / stored | errors | ok |\n\
+             |---|---|---:|---:|---:|---:|---:|---:|---:|---|"
         );
         for c in self.write_checks {
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {} | {} |",
+                c.route.key(),
                 c.who,
                 c.clients,
                 c.acknowledged,
                 c.committed,
                 c.lost(),
                 c.leftover,
+                c.keys_acknowledged,
+                c.keys_stored,
                 c.errors,
                 if c.ok() { "yes" } else { "NO" }
             );
@@ -265,7 +319,9 @@ impl Report<'_> {
             o,
             "\ncommitted = growth of the favorites AUTOINCREMENT sequence; lost = \
              acknowledged − committed; every cycle deletes what it added, so no row may be \
-             left over."
+             left over. Keyed answers: requests of the keyed cycle answered as decided (not \
+             replayed) against the growth of `idempotency_keys`; a replay must add neither \
+             a favorite nor a key."
         );
     }
 

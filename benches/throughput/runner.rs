@@ -16,6 +16,9 @@ pub(crate) struct Samples {
     pub(crate) first_error: Option<String>,
     /// Inserts acknowledged (a 201 from the component, a committed INSERT natively).
     pub(crate) writes: usize,
+    /// Keyed answers acknowledged as decided (not replayed): each must have stored its
+    /// key's row.
+    pub(crate) keys: usize,
     /// How long each component request that wrote held the write lock, as the host
     /// measured it (`RequestStats::write_lock_held`).
     pub(crate) lock_held: Vec<Duration>,
@@ -34,6 +37,7 @@ impl Samples {
         self.latencies.extend(other.latencies);
         self.errors += other.errors;
         self.writes += other.writes;
+        self.keys += other.keys;
         self.lock_held.extend(other.lock_held);
         if self.first_error.is_none() {
             self.first_error = other.first_error;
@@ -145,11 +149,14 @@ pub(crate) fn run_phase(
     })
 }
 
-/// The favorites table as the lost-writes check sees it.
+/// The favorites table (and the stored keyed answers) as the lost-writes check sees it.
 pub(crate) struct WriteState {
     pub(crate) rows: i64,
     /// The AUTOINCREMENT sequence: it grows by exactly one per committed insert.
     pub(crate) sequence: i64,
+    /// Answers stored under an `Idempotency-Key` (0 on a build without the table). None
+    /// expires during a run, so the count grows by one per keyed write decided.
+    pub(crate) keys: i64,
 }
 
 impl WriteState {
@@ -165,22 +172,45 @@ impl WriteState {
                 |r| r.get(0),
             )
             .expect("read the favorites sequence");
-        WriteState { rows, sequence }
+        let has_keys: bool = conn
+            .query_row(
+                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'idempotency_keys'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("look for the keys table");
+        let keys = if has_keys {
+            conn.query_row("SELECT count(*) FROM idempotency_keys", [], |r| r.get(0))
+                .expect("count stored keys")
+        } else {
+            0
+        };
+        WriteState {
+            rows,
+            sequence,
+            keys,
+        }
     }
 }
 
-/// The outcome of one run of the write cycle (its warm-up included).
+/// The outcome of one run of a favorites-write workload (its warm-up included).
 pub(crate) struct WriteCheck {
+    pub(crate) route: Route,
     pub(crate) who: &'static str,
     pub(crate) clients: usize,
     pub(crate) acknowledged: usize,
     pub(crate) committed: i64,
     pub(crate) leftover: i64,
+    /// Keyed answers acknowledged as decided, and the stored keys' growth: equal, and
+    /// both 0 for unkeyed writes and for replays (a replay stores nothing).
+    pub(crate) keys_acknowledged: usize,
+    pub(crate) keys_stored: i64,
     pub(crate) errors: usize,
 }
 
 impl WriteCheck {
     pub(crate) fn new(
+        route: Route,
         who: &'static str,
         clients: usize,
         before: &WriteState,
@@ -188,11 +218,14 @@ impl WriteCheck {
         phases: &[&Phase],
     ) -> WriteCheck {
         WriteCheck {
+            route,
             who,
             clients,
             acknowledged: phases.iter().map(|p| p.samples.writes).sum(),
             committed: after.sequence - before.sequence,
             leftover: after.rows - before.rows,
+            keys_acknowledged: phases.iter().map(|p| p.samples.keys).sum(),
+            keys_stored: after.keys - before.keys,
             errors: phases.iter().map(|p| p.samples.errors).sum(),
         }
     }
@@ -202,8 +235,13 @@ impl WriteCheck {
         self.acknowledged as i64 - self.committed
     }
 
+    /// Keyed answers acknowledged whose row is not stored (or the other way round).
+    pub(crate) fn keys_lost(&self) -> i64 {
+        self.keys_acknowledged as i64 - self.keys_stored
+    }
+
     pub(crate) fn ok(&self) -> bool {
-        self.errors == 0 && self.lost() == 0 && self.leftover == 0
+        self.errors == 0 && self.lost() == 0 && self.leftover == 0 && self.keys_lost() == 0
     }
 }
 

@@ -4,13 +4,25 @@
 //! those left unmeasured with the reason. The benchmark refuses to start while a route
 //! of the table is in neither list.
 
-use super::{CLIENT_COUNTS, CYCLE_POKEMON, FAVORITES, PASSWORD, SEARCH};
+use super::{CLIENT_COUNTS, CYCLE_POKEMON, FAVORITES, PASSWORD, REPLAY_POKEMON, SEARCH};
 use crate::runner::Samples;
 use pokefavs_test_host::host::{Host, HostResponse};
 use pokefavs_test_host::request::{credentials, get, request};
 use pokefavs_test_host::{TestApp, TestUser};
 use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+
+/// The `Idempotency-Key` every writer's replayed add was stored under (keys are per
+/// user, so one text serves every writer).
+pub(crate) const REPLAY_KEY: &str = "bench-replay";
+
+/// A key never sent before in this process: keyed writes (component and floor) each
+/// take one, so none of them finds a stored answer.
+pub(crate) fn fresh_key() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("bench-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Route {
@@ -18,17 +30,23 @@ pub(crate) enum Route {
     Health,
     Search,
     Cycle,
+    /// The write cycle with a fresh `Idempotency-Key` on each request.
+    KeyedCycle,
+    /// A keyed add sent again: the stored answer replayed.
+    Replay,
     Login,
     Throttled,
     Live,
 }
 
 impl Route {
-    pub(crate) const ALL: [Route; 7] = [
+    pub(crate) const ALL: [Route; 9] = [
         Route::Favorites,
         Route::Health,
         Route::Search,
         Route::Cycle,
+        Route::KeyedCycle,
+        Route::Replay,
         Route::Login,
         Route::Throttled,
         Route::Live,
@@ -41,6 +59,8 @@ impl Route {
             Route::Health => "health",
             Route::Search => "search",
             Route::Cycle => "writes",
+            Route::KeyedCycle => "keyed",
+            Route::Replay => "replays",
             Route::Login => "login",
             Route::Throttled => "throttled",
             Route::Live => "live",
@@ -53,10 +73,29 @@ impl Route {
             Route::Health => "GET /health",
             Route::Search => "GET /api/pokemon?q=char",
             Route::Cycle => "POST + DELETE favorite (writes)",
+            Route::KeyedCycle => "POST + DELETE favorite, new Idempotency-Key each (keyed)",
+            Route::Replay => "POST favorite, same Idempotency-Key: replayed (replays)",
             Route::Login => "POST /api/auth/login",
             Route::Throttled => "POST /api/auth/login, throttled (429, no Argon2)",
             Route::Live => "GET /health/live (no database)",
         }
+    }
+
+    /// Whether `BENCH_ONLY` (a comma-separated list of keys, empty for all) picks this
+    /// route. `idempotency` names the three favorites-write workloads together: unkeyed,
+    /// keyed and replayed, so that one run compares them.
+    pub(crate) fn selected(self, only: &str) -> bool {
+        only.trim().is_empty()
+            || only.split(',').map(str::trim).any(|k| {
+                k == self.key()
+                    || (k == "idempotency"
+                        && matches!(self, Route::Cycle | Route::KeyedCycle | Route::Replay))
+            })
+    }
+
+    /// The routes whose runs the write check follows (favorites added, keys stored).
+    pub(crate) fn is_favorites_write(self) -> bool {
+        matches!(self, Route::Cycle | Route::KeyedCycle | Route::Replay)
     }
 
     /// The read routes the target (≥ 1/3 of the floor at 32 clients) applies to.
@@ -70,10 +109,11 @@ impl Route {
             Route::Favorites => &["GET /api/users/{id}/favorites"],
             Route::Health => &["GET /health"],
             Route::Search => &["GET /api/pokemon"],
-            Route::Cycle => &[
+            Route::Cycle | Route::KeyedCycle => &[
                 "POST /api/users/{id}/favorites",
                 "DELETE /api/users/{id}/favorites/{pokemon_id}",
             ],
+            Route::Replay => &["POST /api/users/{id}/favorites"],
             Route::Login | Route::Throttled => &["POST /api/auth/login"],
             Route::Live => &["GET /health/live"],
         }
@@ -103,7 +143,8 @@ pub(crate) const NOT_MEASURED: &[(&str, &str)] = &[
     ),
     (
         "PUT /api/users/{id}/favorites",
-        "a write transaction on one list, as the add + delete cycle (measured)",
+        "a write on one list, as the add + delete cycle (measured, unkeyed and keyed; \
+         a keyed replace stores its answer the same way)",
     ),
     (
         "GET /api/users/me",
@@ -242,7 +283,9 @@ impl Fixture {
             // Logins count every attempt at a name before checking it (contract v3), so
             // more concurrent logins of one name than its failure limit get 429: each
             // client logs in as a user of its own, as real clients do.
-            Route::Cycle | Route::Login => &self.writers[client % self.writers.len()],
+            Route::Cycle | Route::KeyedCycle | Route::Replay | Route::Login => {
+                &self.writers[client % self.writers.len()]
+            }
             Route::Throttled => &self.throttled,
             _ => &self.reader,
         }
@@ -276,26 +319,9 @@ pub(crate) fn calls(
         Route::Health => vec![(get("/health", None), 200)],
         Route::Live => vec![(get("/health/live", None), 200)],
         Route::Search => vec![(get(&format!("/api/pokemon?q={SEARCH}"), None), 200)],
-        Route::Cycle => vec![
-            (
-                request(
-                    "POST",
-                    &format!("/api/users/{}/favorites", actor.id),
-                    Some(&actor.token),
-                    Some(&json!({ "pokemon_id": CYCLE_POKEMON })),
-                ),
-                201,
-            ),
-            (
-                request(
-                    "DELETE",
-                    &format!("/api/users/{}/favorites/{CYCLE_POKEMON}", actor.id),
-                    Some(&actor.token),
-                    None,
-                ),
-                204,
-            ),
-        ],
+        Route::Cycle => write_cycle(actor, None),
+        Route::KeyedCycle => write_cycle(actor, Some((fresh_key(), fresh_key()))),
+        Route::Replay => vec![(replay_add(actor), 201)],
         Route::Login => vec![(
             request(
                 "POST",
@@ -317,6 +343,140 @@ pub(crate) fn calls(
     }
 }
 
+/// The add + delete of [`CYCLE_POKEMON`], with a key on each request when `keys` is
+/// given (one for the add, another for the delete).
+fn write_cycle(
+    actor: &TestUser,
+    keys: Option<(String, String)>,
+) -> Vec<(http::Request<Vec<u8>>, u16)> {
+    let mut add = request(
+        "POST",
+        &format!("/api/users/{}/favorites", actor.id),
+        Some(&actor.token),
+        Some(&json!({ "pokemon_id": CYCLE_POKEMON })),
+    );
+    let mut delete = request(
+        "DELETE",
+        &format!("/api/users/{}/favorites/{CYCLE_POKEMON}", actor.id),
+        Some(&actor.token),
+        None,
+    );
+    if let Some((add_key, delete_key)) = keys {
+        with_key(&mut add, &add_key);
+        with_key(&mut delete, &delete_key);
+    }
+    vec![(add, 201), (delete, 204)]
+}
+
+/// The keyed add of [`REPLAY_POKEMON`] under [`REPLAY_KEY`]: [`prepare`] sends it first,
+/// every later send is a replay of that answer.
+fn replay_add(actor: &TestUser) -> http::Request<Vec<u8>> {
+    let mut add = request(
+        "POST",
+        &format!("/api/users/{}/favorites", actor.id),
+        Some(&actor.token),
+        Some(&json!({ "pokemon_id": REPLAY_POKEMON })),
+    );
+    with_key(&mut add, REPLAY_KEY);
+    add
+}
+
+fn with_key(request: &mut http::Request<Vec<u8>>, key: &str) {
+    request.headers_mut().insert(
+        "idempotency-key",
+        http::HeaderValue::from_str(key).expect("a key is visible ASCII"),
+    );
+}
+
+/// The key a request carries, if any.
+pub(crate) fn key_of(request: &http::Request<Vec<u8>>) -> Option<String> {
+    request
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Whether the component said it replayed a stored answer.
+fn replayed(response: &HostResponse) -> bool {
+    response.header("idempotent-replayed") == Some("true")
+}
+
+/// What a route needs before it is captured and timed. For the keyed routes: that the
+/// build stores keyed answers at all (an older one ignores the header, and its "keyed"
+/// writes would be unkeyed ones). For replays: every writer's first keyed add of
+/// [`REPLAY_POKEMON`], its answer then stored, and the favorite removed again (unkeyed)
+/// so that the writers' lists are empty for every other cell, as they are without it: a
+/// replay answers what was stored whatever the list is now.
+pub(crate) fn prepare(host: &Host, fx: &Fixture, route: Route) {
+    let send = |request: http::Request<Vec<u8>>, expected: u16, replay: bool, what: &str| {
+        let response = host.request(request);
+        assert!(
+            response.status == expected && replayed(&response) == replay,
+            "{}: {what}: expected {expected}{}, got {} (Idempotent-Replayed: {:?}): {}\n\
+             a build older than Idempotency-Key (issue 24) cannot run this workload: \
+             leave `{}` out of BENCH_ONLY",
+            route.label(),
+            if replay { " replayed" } else { "" },
+            response.status,
+            response.header("idempotent-replayed"),
+            body_text(&response),
+            route.key()
+        );
+    };
+    let remove = |actor: &TestUser, pokemon: i64| {
+        request(
+            "DELETE",
+            &format!("/api/users/{}/favorites/{pokemon}", actor.id),
+            Some(&actor.token),
+            None,
+        )
+    };
+    match route {
+        Route::KeyedCycle => {
+            let actor = fx.actor(route, 0);
+            let (add, _) = write_cycle(actor, Some((fresh_key(), fresh_key())))
+                .into_iter()
+                .next()
+                .expect("the cycle begins with its add");
+            let again = clone_request(&add);
+            send(add, 201, false, "a keyed add");
+            send(again, 201, true, "the same keyed add again");
+            send(
+                remove(actor, CYCLE_POKEMON),
+                204,
+                false,
+                "an unkeyed delete",
+            );
+        }
+        Route::Replay => {
+            let writers = CLIENT_COUNTS.into_iter().max().unwrap_or(1);
+            for client in 0..writers {
+                let actor = fx.actor(route, client);
+                send(replay_add(actor), 201, false, "the first keyed add");
+                send(replay_add(actor), 201, true, "its first retry");
+                send(
+                    remove(actor, REPLAY_POKEMON),
+                    204,
+                    false,
+                    "an unkeyed delete",
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+fn clone_request(request: &http::Request<Vec<u8>>) -> http::Request<Vec<u8>> {
+    let mut copy = http::Request::builder()
+        .method(request.method().clone())
+        .uri(request.uri().clone())
+        .body(request.body().clone())
+        .expect("a copy of a well-formed request");
+    *copy.headers_mut() = request.headers().clone();
+    copy
+}
+
 pub(crate) fn component_iteration(
     host: &Host,
     fx: &Fixture,
@@ -332,15 +492,25 @@ pub(crate) fn component_iteration(
         if let Some(held) = response.stats.write_lock_held() {
             samples.lock_held.push(held);
         }
-        let outcome = if response.status == expected && response.trap.is_none() {
-            if route == Route::Cycle && is_post {
+        // A keyed write must decide (a fresh key finds no answer); a replay must replay.
+        let replay_wanted = route == Route::Replay;
+        let outcome = if response.status == expected
+            && response.trap.is_none()
+            && (route == Route::Cycle || replayed(&response) == replay_wanted)
+        {
+            if matches!(route, Route::Cycle | Route::KeyedCycle) && is_post {
                 samples.writes += 1;
+            }
+            if route == Route::KeyedCycle {
+                samples.keys += 1;
             }
             Ok(())
         } else {
             Err(format!(
-                "status {} (expected {expected}): {}",
+                "status {} (expected {expected}{}), Idempotent-Replayed: {:?}: {}",
                 response.status,
+                if replay_wanted { ", replayed" } else { "" },
+                response.header("idempotent-replayed"),
                 body_text(&response)
             ))
         };
