@@ -1189,95 +1189,55 @@ PRAGMA user_version = 4;
 COMMIT;
 
 -- Version 5: Idempotency-Key (contract v3). A keyed favorites write stores its answer in
--- the same statement as its change, so no crash or failure can leave one without the
--- other, and the write lock is still held for one host call. Each keyed write is one
--- INSERT into a view below: its trigger makes the change (through the same tables and
--- triggers as the unkeyed write) and stores the answer the statement hands it.
+-- the same statement as its change, so no failure can leave one without the other, and
+-- the write lock is still held for one host call: the write is one INSERT into the view
+-- below, whose trigger makes the change (through the same tables and triggers as the
+-- unkeyed write) and stores the answer the statement hands it.
+--
+-- Every object here is parsed by every connection, and Spin opens one per request: with
+-- 32 clients, a first draft of this step (four views, five triggers) cost unkeyed writes
+-- ≈ 30 % of their throughput on a local store (docs/performance.md). So the step is as
+-- small as it can be: one table, its index, one view, one trigger for the keyed writes,
+-- and one for a deleted user's keys.
 BEGIN;
 
 -- The answers of keyed writes, one per user and key. `fingerprint` names the request
 -- (method, path, body as parsed); `status`, `location` and `body` are the answer as sent
 -- (body NULL for 204), `last` and `epoch` the list version its ETag names, as the change
--- left it. `created_at` is Unix seconds on the database's clock (shared by replicas).
+-- left it. `created_at` is Unix seconds on the database's clock (shared by replicas). An
+-- answer counts for 24 hours (`store::idempotency`); the next keyed write removes it after.
 CREATE TABLE IF NOT EXISTS idempotency_keys (
-  user_id     INTEGER NOT NULL,  -- users.id (never reused); deleted with the user
-  key         TEXT    NOT NULL,  -- the client's Idempotency-Key
-  fingerprint TEXT    NOT NULL,
-  status      INTEGER NOT NULL,
-  location    TEXT,
-  last        INTEGER NOT NULL,
-  epoch       INTEGER NOT NULL,
-  body        TEXT,
-  created_at  INTEGER NOT NULL,
+  user_id INTEGER NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+  status INTEGER NOT NULL, location TEXT, last INTEGER NOT NULL, epoch INTEGER NOT NULL,
+  body TEXT, created_at INTEGER NOT NULL,
   PRIMARY KEY (user_id, key)
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idempotency_keys_age ON idempotency_keys (created_at);
 
--- An answer counts for 24 hours. Reads go through this view; the rows past it are as good
--- as absent and are removed by the next keyed write (idempotent_answer_stored).
-CREATE VIEW IF NOT EXISTS live_idempotency_keys AS
-  SELECT * FROM idempotency_keys WHERE created_at > unixepoch() - 86400;
+-- A keyed write: `change` says which ('add': `pokemon_id` at `added_at`; 'remove':
+-- `pokemon_id`; 'replace': `pokemon_ids` and `kept` as step 4's view takes them). The
+-- trigger makes that change, removes the answers past their 24 hours (of every user: the
+-- table holds about one day of keyed writes, and no request pays a statement for it),
+-- and stores this one with the list's new version.
+CREATE VIEW IF NOT EXISTS keyed_favorite_writes (user_id, change, pokemon_id, added_at,
+  pokemon_ids, kept, key, fingerprint, status, location, body)
+  AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
 
--- Storing an answer: the expired rows of every user go first (so a key past its 24 hours
--- can be used again, and the table holds about one day of keyed writes), then the row,
--- with the list's version as the change just left it.
-CREATE VIEW IF NOT EXISTS idempotent_answers
-  (user_id, key, fingerprint, status, location, body) AS
-  SELECT NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
-
-CREATE TRIGGER IF NOT EXISTS idempotent_answer_stored
-INSTEAD OF INSERT ON idempotent_answers
-BEGIN
-  DELETE FROM idempotency_keys WHERE created_at <= unixepoch() - 86400;
-  INSERT INTO idempotency_keys
-    (user_id, key, fingerprint, status, location, last, epoch, body, created_at)
-  VALUES (new.user_id, new.key, new.fingerprint, new.status, new.location,
-          coalesce((SELECT max(id) FROM favorites WHERE user_id = new.user_id), 0),
-          coalesce((SELECT epoch FROM favorite_lists WHERE user_id = new.user_id), 0),
-          new.body, unixepoch());
-END;
-
--- A keyed add: the favorite (at `added_at`, which the answer's body shows too), then its
--- answer.
-CREATE VIEW IF NOT EXISTS keyed_favorite_adds
-  (user_id, pokemon_id, added_at, key, fingerprint, status, location, body) AS
-  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
-
-CREATE TRIGGER IF NOT EXISTS keyed_favorite_added
-INSTEAD OF INSERT ON keyed_favorite_adds
+CREATE TRIGGER IF NOT EXISTS keyed_favorite_written
+INSTEAD OF INSERT ON keyed_favorite_writes
 BEGIN
   INSERT INTO favorites (user_id, pokemon_id, added_at)
-  VALUES (new.user_id, new.pokemon_id, new.added_at);
-  INSERT INTO idempotent_answers (user_id, key, fingerprint, status, location, body)
-  VALUES (new.user_id, new.key, new.fingerprint, new.status, new.location, new.body);
-END;
-
--- A keyed remove: the favorite goes (favorite_removed bumps the epoch), then its answer.
-CREATE VIEW IF NOT EXISTS keyed_favorite_removals
-  (user_id, pokemon_id, key, fingerprint, status, location, body) AS
-  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
-
-CREATE TRIGGER IF NOT EXISTS keyed_favorite_removed
-INSTEAD OF INSERT ON keyed_favorite_removals
-BEGIN
-  DELETE FROM favorites WHERE user_id = new.user_id AND pokemon_id = new.pokemon_id;
-  INSERT INTO idempotent_answers (user_id, key, fingerprint, status, location, body)
-  VALUES (new.user_id, new.key, new.fingerprint, new.status, new.location, new.body);
-END;
-
--- A keyed replace: the list replaced as an unkeyed replace does it (step 4's view and
--- trigger), then its answer.
-CREATE VIEW IF NOT EXISTS keyed_favorite_list_replacements
-  (user_id, pokemon_ids, kept, key, fingerprint, status, location, body) AS
-  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
-
-CREATE TRIGGER IF NOT EXISTS keyed_favorite_list_replaced
-INSTEAD OF INSERT ON keyed_favorite_list_replacements
-BEGIN
+    SELECT new.user_id, new.pokemon_id, new.added_at WHERE new.change = 'add';
+  DELETE FROM favorites
+    WHERE new.change = 'remove' AND user_id = new.user_id AND pokemon_id = new.pokemon_id;
   INSERT INTO favorite_list_replacements (user_id, pokemon_ids, kept)
-  VALUES (new.user_id, new.pokemon_ids, new.kept);
-  INSERT INTO idempotent_answers (user_id, key, fingerprint, status, location, body)
-  VALUES (new.user_id, new.key, new.fingerprint, new.status, new.location, new.body);
+    SELECT new.user_id, new.pokemon_ids, new.kept WHERE new.change = 'replace';
+  DELETE FROM idempotency_keys WHERE created_at <= unixepoch() - 86400;
+  INSERT INTO idempotency_keys
+    SELECT new.user_id, new.key, new.fingerprint, new.status, new.location,
+           coalesce(max(f.id), 0), coalesce(l.epoch, 0), new.body, unixepoch()
+    FROM (SELECT 1) LEFT JOIN favorites f ON f.user_id = new.user_id
+    LEFT JOIN favorite_lists l ON l.user_id = new.user_id;
 END;
 
 -- A user deleted takes their keys along, in the same statement (step 4's user_deleted

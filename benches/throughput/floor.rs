@@ -127,7 +127,8 @@ impl RoutePlan {
                             && c.statements.iter().any(|s| {
                                 let s = s.trim_start();
                                 s.starts_with("INSERT INTO favorites")
-                                    || s.starts_with("INSERT INTO keyed_favorite_adds")
+                                    || (s.starts_with("INSERT INTO keyed_favorite_writes")
+                                        && s.contains("'add'"))
                             }),
                         fresh_key_for: c.key.clone().filter(|_| route == Route::KeyedCycle),
                     })

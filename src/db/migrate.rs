@@ -230,7 +230,7 @@ mod tests {
             .iter()
             .filter(|s| s.starts_with("CREATE TRIGGER"))
             .count();
-        assert_eq!(triggers, 8);
+        assert_eq!(triggers, 5);
         for statement in &statements {
             assert!(
                 !statement.starts_with("INSERT INTO favorites") && !statement.starts_with("END"),

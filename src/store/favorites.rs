@@ -233,7 +233,7 @@ fn why_not_added<T>(row: Row, pokemon: PokemonId) -> Result<Explained<T>> {
 }
 
 /// [`add`] with an `Idempotency-Key` (see [`super::idempotency`]): the same statement as
-/// an INSERT into `keyed_favorite_adds`, which also stores the answer (`keyed`'s status
+/// an INSERT into `keyed_favorite_writes`, which also stores the answer (`keyed`'s status
 /// and `Location`, the favorite as the body), on the condition that the key holds none.
 /// A key that holds one replays it, whatever the list is now.
 pub fn add_keyed(
@@ -246,9 +246,9 @@ pub fn add_keyed(
     // The body is `api::wire::FavoriteBody` as JSON (tests/api/idempotency.rs holds the
     // two to one shape).
     const KEYED_ADD: Write = change! {
-        "INSERT INTO keyed_favorite_adds
-           (user_id, pokemon_id, added_at, key, fingerprint, status, location, body)
-         SELECT u.id, p.id, ", now!(), ", ?6, ?7, ?8, ?9,
+        "INSERT INTO keyed_favorite_writes
+           (user_id, change, pokemon_id, added_at, key, fingerprint, status, location, body)
+         SELECT u.id, 'add', p.id, ", now!(), ", ?6, ?7, ?8, ?9,
                 json_object('pokemon_id', p.id, 'name', p.name, 'added_at', ", now!(), ")
          FROM users u JOIN pokemon p ON p.id = ?3
          WHERE u.id = ?1 AND ", session_version!(), " AND ", favorite_count!(), " < ?5
@@ -420,8 +420,8 @@ fn why_not_replaced<T>(row: Row) -> Result<Explained<T>> {
 }
 
 /// [`replace`] with an `Idempotency-Key` (see [`super::idempotency`]): the same checks,
-/// then one INSERT into `keyed_favorite_list_replacements`, which replaces the list as
-/// [`replace`] does and stores the answer (the new list as the page body), on the
+/// then one INSERT into `keyed_favorite_writes`, which replaces the list as [`replace`]
+/// does (through step 4's view) and stores the answer (the new list as the page body), on the
 /// condition that the key holds none. A key that holds one replays it.
 pub fn replace_keyed(
     db: &Db,
@@ -435,9 +435,9 @@ pub fn replace_keyed(
     // made in a subquery (to keep the list's order), which drops their JSON subtype:
     // `json()` gives it back, so they nest as objects rather than strings.
     const KEYED_REPLACE: Write = change! {
-        "INSERT INTO keyed_favorite_list_replacements
-           (user_id, pokemon_ids, kept, key, fingerprint, status, location, body)
-         SELECT ?1, ?4, k.kept, ?5, ?6, ?7, ?8,
+        "INSERT INTO keyed_favorite_writes
+           (user_id, change, pokemon_ids, kept, key, fingerprint, status, location, body)
+         SELECT ?1, 'replace', ?4, k.kept, ?5, ?6, ?7, ?8,
                 json_object('items', json((SELECT json_group_array(json(item))
                   FROM (SELECT json_object('pokemon_id', p.id, 'name', p.name, 'added_at',
                           coalesce(json_extract(k.kept, '$.\"' || p.id || '\"'), ", now!(), "))
@@ -555,7 +555,7 @@ fn why_not_removed(row: Row) -> Result<Explained<Removed>> {
 }
 
 /// [`remove`] with an `Idempotency-Key` (see [`super::idempotency`]): one INSERT into
-/// `keyed_favorite_removals`, whose trigger removes the favorite and stores the answer,
+/// `keyed_favorite_writes`, whose trigger removes the favorite and stores the answer,
 /// on the same conditions as [`remove`]'s and that the key holds none. A key that holds
 /// one replays it. `None`: it was not a favorite.
 pub fn remove_keyed(
@@ -566,9 +566,9 @@ pub fn remove_keyed(
     keyed: &Keyed,
 ) -> Result<Option<Answer>> {
     const KEYED_REMOVE: Write = change! {
-        "INSERT INTO keyed_favorite_removals
-           (user_id, pokemon_id, key, fingerprint, status, location, body)
-         SELECT ?1, ?3, ?5, ?6, ?7, ?8, NULL
+        "INSERT INTO keyed_favorite_writes
+           (user_id, change, pokemon_id, key, fingerprint, status, location, body)
+         SELECT ?1, 'remove', ?3, ?5, ?6, ?7, ?8, NULL
          WHERE EXISTS (SELECT 1 FROM favorites WHERE user_id = ?1 AND pokemon_id = ?3)
            AND ", session_version!(), " AND ", schema_is_current!(), "
            AND ", list_is_at!(4), " AND ", key_is_free!(5), "

@@ -2,12 +2,12 @@
 //! stores in the same statement as its change, and how a later request with the key
 //! finds it.
 //!
-//! A keyed write is the unkeyed write's statement turned into an `INSERT` into one of
-//! step 5's views (`keyed_favorite_adds`, …), with one more condition: no live answer is
-//! stored under the key. Its trigger makes the change and stores the answer the
-//! statement hands it (status, `Location`, body) with the list's new version, so the
-//! change and its answer commit together or not at all, under the write lock of one host
-//! call. The statement's `RETURNING` is the answer as stored, read by
+//! A keyed write is the unkeyed write's statement turned into an `INSERT` into step 5's
+//! view `keyed_favorite_writes` (its `change` says which), with one more condition: no
+//! live answer is stored under the key. The view's trigger makes the change and stores
+//! the answer the statement hands it (status, `Location`, body) with the list's new
+//! version, so the change and its answer commit together or not at all, under the write
+//! lock of one host call. The statement's `RETURNING` is the answer as stored, read by
 //! [`Stored::from_row`] as a replay reads it, so the first answer and every replay are the
 //! same bytes.
 //!
@@ -82,13 +82,35 @@ pub enum Answer {
     Replayed(Stored),
 }
 
+/// How long a stored answer counts, in seconds: 24 hours. Step 5's trigger removes the
+/// rows past it with the same number (a unit test holds the two together).
+macro_rules! answer_lifetime {
+    () => {
+        "86400"
+    };
+}
+
+/// The condition that row `$row` of `idempotency_keys` is live: under 24 hours old on
+/// the database's clock.
+macro_rules! is_live {
+    ($row:literal) => {
+        concat!(
+            $row,
+            "created_at > unixepoch() - ",
+            $crate::store::idempotency::answer_lifetime!()
+        )
+    };
+}
+
 /// In a keyed write whose key is parameter `?$key`: the key holds no live answer (a
 /// condition of the write).
 macro_rules! key_is_free {
     ($key:literal) => {
         concat!(
-            "NOT EXISTS (SELECT 1 FROM live_idempotency_keys WHERE user_id = ?1 AND key = ?",
+            "NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE user_id = ?1 AND key = ?",
             $key,
+            " AND ",
+            $crate::store::idempotency::is_live!(""),
             ")"
         )
     };
@@ -117,8 +139,10 @@ macro_rules! stored_answer {
 macro_rules! key_join {
     ($key:literal) => {
         concat!(
-            " FROM (SELECT 1) LEFT JOIN live_idempotency_keys k ON k.user_id = ?1 AND k.key = ?",
-            $key
+            " FROM (SELECT 1) LEFT JOIN idempotency_keys k ON k.user_id = ?1 AND k.key = ?",
+            $key,
+            " AND ",
+            $crate::store::idempotency::is_live!("k.")
         )
     };
 }
@@ -136,7 +160,7 @@ macro_rules! keyed_columns {
     };
 }
 
-pub(crate) use {key_is_free, key_join, keyed_columns, stored_answer};
+pub(crate) use {answer_lifetime, is_live, key_is_free, key_join, keyed_columns, stored_answer};
 
 /// The first thing the read that explains a keyed write decides (after the session,
 /// before `If-Match` and every other condition): the answer stored under the key, for the
@@ -147,5 +171,24 @@ pub(super) fn replay(row: &Row) -> Result<Option<Stored>> {
         None => Ok(None),
         Some(0) => Err(StoreError::KeyReused),
         Some(_) => Ok(Some(Stored::from_row(row)?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{answer_lifetime, is_live};
+
+    #[test]
+    fn the_schema_removes_answers_when_the_store_stops_reading_them() {
+        // Step 5's trigger deletes the rows that `is_live!` no longer sees, with the same
+        // number: a row the store reads as live is never deleted, and none outlives it.
+        let migrations = include_str!("../../migrations.sql");
+        let removal = concat!("created_at <= unixepoch() - ", answer_lifetime!());
+        assert_eq!(migrations.matches(removal).count(), 1, "{removal}");
+        assert_eq!(
+            is_live!(""),
+            concat!("created_at > unixepoch() - ", "86400")
+        );
+        assert_eq!(answer_lifetime!().parse::<u32>().unwrap(), 24 * 60 * 60);
     }
 }

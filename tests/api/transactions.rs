@@ -138,8 +138,8 @@ fn a_keyed_write_whose_answer_cannot_be_stored_changes_nothing(app: TestApp) {
     let one = format!("{list}/2");
     let add = serde_json::json!({ "pokemon_id": 25 });
     let replace = serde_json::json!({ "pokemon_ids": [7, 8] });
-    // The answer is stored last, by the keyed view's trigger (through
-    // idempotent_answers): its failure must undo the change made before it.
+    // The answer is stored last, by the keyed view's trigger: its failure must undo the
+    // change made before it.
     let cases: [Call; 3] = [
         Box::new(|| keyed(&app, "POST", &list, &ash.token, Some(&add))),
         Box::new(|| keyed(&app, "DELETE", &one, &ash.token, None)),

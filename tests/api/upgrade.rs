@@ -75,7 +75,7 @@ const LANDED: [(i64, &str); 5] = [
     ),
     (
         5,
-        "51d87da18cf0a7736ee81b5ceec361981602eeea9b61d279d304943fae21a2be",
+        "81443028c9dc592242b29b995888aadcf898e96bbb5c3f25ec6151e566906367",
     ),
 ];
 

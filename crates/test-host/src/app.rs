@@ -327,8 +327,10 @@ pub fn dump(path: &Path) -> String {
     let mut out = String::new();
     for table in tables {
         out.push_str(&format!("== {table}\n"));
+        // In rowid order; a WITHOUT ROWID table (it has no rowid) in its key's order.
         let mut statement = conn
             .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid"))
+            .or_else(|_| conn.prepare(&format!("SELECT * FROM \"{table}\"")))
             .expect("select");
         let columns = statement.column_count();
         let mut rows = statement.query([]).expect("query");

@@ -23,7 +23,7 @@ fn expected_status(route: &str, sql: &str, kind: &str) -> (u16, &'static str) {
         // afresh.
         "unique"
             if route.starts_with("keyed add favorite")
-                && sql.starts_with("INSERT INTO keyed_favorite_adds") =>
+                && sql.starts_with("INSERT INTO keyed_favorite_writes") =>
         {
             (409, "favorite_exists")
         }
