@@ -176,8 +176,6 @@ pub(super) fn replay(row: &Row) -> Result<Option<Stored>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{answer_lifetime, is_live};
-
     #[test]
     fn the_schema_removes_answers_when_the_store_stops_reading_them() {
         // Step 5's trigger deletes the rows that `is_live!` no longer sees, with the same
