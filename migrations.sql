@@ -1195,8 +1195,8 @@ COMMIT;
 -- unkeyed write) and stores the answer the statement hands it.
 --
 -- Every object here is parsed by every connection, and Spin opens one per request: with
--- 32 clients, a first draft of this step (four views, five triggers) cost unkeyed writes
--- ≈ 30 % of their throughput on a local store (docs/performance.md). So the step is as
+-- 32 clients, a first draft of this step (five views, five triggers) cost unkeyed writes
+-- 30–36 % of their throughput on a local store (docs/performance.md). So the step is as
 -- small as it can be: one table, its index, one view, one trigger for the keyed writes,
 -- and one for a deleted user's keys.
 BEGIN;
