@@ -4,10 +4,13 @@
 //! its own statement, a file that is empty or whose version is behind, migrate it, and
 //! answer as it would have on an up-to-date file.
 
+use crate::helpers::favorite_writes::{add, remove, replace};
 use crate::helpers::{dump, store_tests, TestApp, TestUser};
+
+/// The header of a keyed write.
+const KEY: &str = "idempotency-key";
 use crate::host::{temp_db, HostConfig, HostResponse, StoreMode};
 use pokefavs::db::SCHEMA_VERSION;
-use serde_json::json;
 use std::path::Path;
 
 fn migrations_sql() -> String {
@@ -192,27 +195,6 @@ fn set_user_version(app: &TestApp, version: i64) {
         .expect("set user_version");
 }
 
-/// A favorites write of `user` with `Idempotency-Key: key`: `method` on their list (or on
-/// favorite `pokemon` of it), with `body` as JSON if any.
-fn keyed(
-    app: &TestApp,
-    user: &TestUser,
-    method: &str,
-    pokemon: Option<i64>,
-    body: Option<serde_json::Value>,
-    key: &str,
-) -> HostResponse {
-    let list = format!("/api/users/{}/favorites", user.id);
-    let path = pokemon.map_or(list.clone(), |id| format!("{list}/{id}"));
-    app.send_with(
-        method,
-        &path,
-        Some(&user.token),
-        body.as_ref(),
-        &[("idempotency-key", key)],
-    )
-}
-
 fn migrated(response: &HostResponse) -> bool {
     response
         .stats
@@ -301,68 +283,32 @@ fn every_route_migrates_a_file_whose_version_is_behind_and_answers_as_usual(app:
         // Keyed: decided, then replayed, each on a file whose version is behind.
         (
             "keyed add",
-            Box::new(|| {
-                keyed(
-                    &app,
-                    &ash,
-                    "POST",
-                    None,
-                    Some(json!({"pokemon_id": 150})),
-                    "k-add",
-                )
-            }),
+            Box::new(|| add(&app, &ash, 150, &[(KEY, "k-add")])),
             201,
         ),
         (
             "keyed add replayed",
-            Box::new(|| {
-                keyed(
-                    &app,
-                    &ash,
-                    "POST",
-                    None,
-                    Some(json!({"pokemon_id": 150})),
-                    "k-add",
-                )
-            }),
+            Box::new(|| add(&app, &ash, 150, &[(KEY, "k-add")])),
             201,
         ),
         (
             "keyed remove",
-            Box::new(|| keyed(&app, &ash, "DELETE", Some(150), None, "k-remove")),
+            Box::new(|| remove(&app, &ash, 150, &[(KEY, "k-remove")])),
             204,
         ),
         (
             "keyed remove replayed",
-            Box::new(|| keyed(&app, &ash, "DELETE", Some(150), None, "k-remove")),
+            Box::new(|| remove(&app, &ash, 150, &[(KEY, "k-remove")])),
             204,
         ),
         (
             "keyed replace",
-            Box::new(|| {
-                keyed(
-                    &app,
-                    &ash,
-                    "PUT",
-                    None,
-                    Some(json!({"pokemon_ids": [7, 1]})),
-                    "k-replace",
-                )
-            }),
+            Box::new(|| replace(&app, &ash, &[7, 1], &[(KEY, "k-replace")])),
             200,
         ),
         (
             "keyed replace replayed",
-            Box::new(|| {
-                keyed(
-                    &app,
-                    &ash,
-                    "PUT",
-                    None,
-                    Some(json!({"pokemon_ids": [7, 1]})),
-                    "k-replace",
-                )
-            }),
+            Box::new(|| replace(&app, &ash, &[7, 1], &[(KEY, "k-replace")])),
             200,
         ),
         (
@@ -454,17 +400,17 @@ fn every_route_migrates_an_empty_file_and_answers_as_on_an_empty_database(app: T
         ("remove", Box::new(|a, u| a.remove_favorite(u, 1)), 401),
         (
             "keyed add",
-            Box::new(|a, u| keyed(a, u, "POST", None, Some(json!({"pokemon_id": 25})), "k")),
+            Box::new(|a, u| add(a, u, 25, &[(KEY, "k")])),
             401,
         ),
         (
             "keyed replace",
-            Box::new(|a, u| keyed(a, u, "PUT", None, Some(json!({"pokemon_ids": [1]})), "k")),
+            Box::new(|a, u| replace(a, u, &[1], &[(KEY, "k")])),
             401,
         ),
         (
             "keyed remove",
-            Box::new(|a, u| keyed(a, u, "DELETE", Some(1), None, "k")),
+            Box::new(|a, u| remove(a, u, 1, &[(KEY, "k")])),
             401,
         ),
         ("delete user", Box::new(|a, u| a.delete_user(u)), 401),

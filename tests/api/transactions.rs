@@ -5,6 +5,7 @@
 //! `COMMIT` and a guest trap mid-transaction leave nothing of it. Concurrent writers both
 //! get through; a lock held too long is a 503 with `Retry-After`.
 
+use crate::helpers::favorite_writes::{add, remove, replace};
 use crate::helpers::{assert_json, assert_problem, store_tests, without_counters, TestApp};
 use crate::host::{io, FaultTimes, HostResponse, StoreMode};
 use std::time::Duration;
@@ -114,36 +115,16 @@ fn a_failure_inside_a_trigger_undoes_the_whole_statement(app: TestApp) {
     assert_eq!(app.favorite_ids_in_db(misty.id), Vec::<i64>::new());
 }
 
-/// A keyed write sent with `Idempotency-Key: key`.
-fn keyed(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<&serde_json::Value>,
-) -> HostResponse {
-    app.send_with(
-        method,
-        path,
-        Some(token),
-        body,
-        &[("idempotency-key", "key-1")],
-    )
-}
-
 fn a_keyed_write_whose_answer_cannot_be_stored_changes_nothing(app: TestApp) {
     let ash = app.user("ash");
     assert_eq!(app.replace_favorites(&ash, &[1, 2, 3]).status, 200);
-    let list = format!("/api/users/{}/favorites", ash.id);
-    let one = format!("{list}/2");
-    let add = serde_json::json!({ "pokemon_id": 25 });
-    let replace = serde_json::json!({ "pokemon_ids": [7, 8] });
+    let key = [("idempotency-key", "key-1")];
     // The answer is stored last, by the keyed view's trigger: its failure must undo the
     // change made before it.
     let cases: [Call; 3] = [
-        Box::new(|| keyed(&app, "POST", &list, &ash.token, Some(&add))),
-        Box::new(|| keyed(&app, "DELETE", &one, &ash.token, None)),
-        Box::new(|| keyed(&app, "PUT", &list, &ash.token, Some(&replace))),
+        Box::new(|| add(&app, &ash, 25, &key)),
+        Box::new(|| remove(&app, &ash, 2, &key)),
+        Box::new(|| replace(&app, &ash, &[7, 8], &key)),
     ];
     for call in cases {
         let before = app.dump();
@@ -165,10 +146,7 @@ fn a_keyed_write_whose_answer_cannot_be_stored_changes_nothing(app: TestApp) {
     assert_eq!(app.favorite_ids_in_db(ash.id), [7, 8]);
     // A user's deletion takes their keys in the same statement: a failure there keeps
     // the user, the favorites and the keys.
-    assert_eq!(
-        keyed(&app, "POST", &list, &ash.token, Some(&add)).status,
-        201
-    );
+    assert_eq!(add(&app, &ash, 25, &key).status, 201);
     let before = app.dump();
     fail_writes_to(&app, "idempotency_keys", "DELETE");
     assert_problem(&app.delete_user(&ash), 500, "internal");
